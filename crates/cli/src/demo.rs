@@ -1,0 +1,275 @@
+//! Demo data: a brand, one account per staff role, a customer, a catalog and sessions (one live),
+//! so a new user has something real to look at.
+
+use anyhow::Context;
+use sellstream_accounts::{Accounts, NewCustomer, NewStaff, Role};
+use sellstream_commerce::{Catalog, ProductInput, SkuInput};
+use sellstream_core::Timestamp;
+use sellstream_live::{SessionInput, SessionState, Sessions, Theme};
+use sellstream_ops::{Brand, BrandSettings};
+use sellstream_store::Store;
+use std::collections::BTreeMap;
+
+/// The demo sign-ins. Printed on purpose: this is a demo.
+pub const SIGN_INS: &[(&str, &str, &str, &[Role])] = &[
+    ("admin", "admin-demo", "管理员 Admin", &[Role::Admin]),
+    ("operator", "operator-demo", "运营小王", &[Role::Operator]),
+    ("host", "host-demo", "主播小美", &[Role::Host]),
+    ("host2", "host2-demo", "主播阿杰", &[Role::Host]),
+    (
+        "controller",
+        "controller-demo",
+        "场控小李",
+        &[Role::Controller],
+    ),
+    ("analyst", "analyst-demo", "分析师老陈", &[Role::Analyst]),
+    (
+        "warehouse",
+        "warehouse-demo",
+        "仓管小周",
+        &[Role::Warehouse],
+    ),
+];
+pub const CUSTOMER: (&str, &str, &str) = ("13800000001", "customer-demo", "顾客小张");
+
+/// Whether this call seeded, or found data already there.
+#[derive(Clone, Copy)]
+pub enum Seeded {
+    Now { live_session: i64 },
+    Already,
+}
+
+/// Seeds an empty store; leaves a store with any staff account alone.
+pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
+    let accounts = Accounts::new(store.clone());
+    if accounts.count_staff().await? > 0 {
+        return Ok(Seeded::Already);
+    }
+    BrandSettings::new(store.clone())
+        .set(Brand {
+            name: "拾光优选 Shiguang Select".into(),
+            logo_url: Some("/demo/logo.svg".into()),
+            time_zone: "Asia/Shanghai".into(),
+            currency: "CNY".into(),
+        })
+        .await?;
+    let mut host_ids = Vec::new();
+    for (username, password, nickname, roles) in SIGN_INS {
+        let a = accounts
+            .create_staff(NewStaff {
+                username: (*username).into(),
+                nickname: (*nickname).into(),
+                password: (*password).into(),
+                roles: roles.to_vec(),
+            })
+            .await
+            .with_context(|| format!("while creating demo account {username}"))?;
+        if roles.contains(&Role::Host) {
+            host_ids.push(a.id);
+        }
+    }
+    accounts
+        .register_customer(NewCustomer {
+            phone: Some(CUSTOMER.0.into()),
+            email: None,
+            nickname: CUSTOMER.2.into(),
+            password: CUSTOMER.1.into(),
+        })
+        .await?;
+
+    let catalog = Catalog::new(store.clone());
+    let mut ids = Vec::new();
+    for p in products() {
+        ids.push(catalog.create(p).await?.id);
+    }
+    let [lipstick, serum, tee, sneakers, tea, headphones] = ids[..] else {
+        unreachable!("six demo products")
+    };
+
+    let sessions = Sessions::new(store.clone(), catalog);
+    let now = Timestamp::now();
+    let hour = 3600;
+    let plan = |title: &str, theme, host, start: Timestamp, hours: i64, cover: &str| SessionInput {
+        title: title.into(),
+        theme,
+        channel: "own".into(),
+        host_id: Some(host),
+        scheduled_start: start,
+        scheduled_end: start.plus_seconds(hours * hour),
+        cover_url: Some(format!("/demo/{cover}.svg")),
+    };
+    let live = sessions
+        .create(plan(
+            "双11返场 · 美妆个护专场",
+            Theme::FestivalSale,
+            host_ids[0],
+            now.plus_seconds(-20 * 60),
+            3,
+            "cover-1",
+        ))
+        .await?;
+    for p in [lipstick, serum, headphones] {
+        sessions.add_to_bag(live.id, p).await?;
+    }
+    sessions.transition(live.id, SessionState::Live).await?;
+
+    let launch = sessions
+        .create(plan(
+            "春季新品首发 · 轻运动穿搭",
+            Theme::NewLaunch,
+            host_ids[1],
+            next_evening(now, 1),
+            2,
+            "cover-2",
+        ))
+        .await?;
+    for p in [tee, sneakers] {
+        sessions.add_to_bag(launch.id, p).await?;
+    }
+    let tea_class = sessions
+        .create(plan(
+            "明前龙井品鉴会 · 茶文化互动",
+            Theme::InteractiveGame,
+            host_ids[0],
+            next_evening(now, 3),
+            2,
+            "cover-3",
+        ))
+        .await?;
+    sessions.add_to_bag(tea_class.id, tea).await?;
+
+    let past = sessions
+        .create(plan(
+            "周末限时秒杀",
+            Theme::LimitedDiscount,
+            host_ids[1],
+            now.plus_seconds(-26 * hour),
+            2,
+            "cover-2",
+        ))
+        .await?;
+    sessions.add_to_bag(past.id, headphones).await?;
+    sessions.transition(past.id, SessionState::Live).await?;
+    sessions.transition(past.id, SessionState::Ended).await?;
+    Ok(Seeded::Now {
+        live_session: live.id,
+    })
+}
+
+/// 20:00 Beijing time (12:00 UTC), `days` days from now.
+fn next_evening(now: Timestamp, days: i64) -> Timestamp {
+    let day_ms = 24 * 3600 * 1000;
+    let midnight_utc = now.millis() - now.millis().rem_euclid(day_ms);
+    Timestamp::from_millis(midnight_utc + days * day_ms + 12 * 3600 * 1000)
+}
+
+fn sku(code: &str, attrs: &[(&str, &str)], yuan: i64, stock: i64) -> SkuInput {
+    SkuInput {
+        id: None,
+        code: code.into(),
+        attributes: attrs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect::<BTreeMap<_, _>>(),
+        price_fen: yuan * 100,
+        stock,
+    }
+}
+
+fn product(title: &str, description: &str, image: &str, skus: Vec<SkuInput>) -> ProductInput {
+    ProductInput {
+        title: title.into(),
+        description: description.into(),
+        images: vec![format!("/demo/{image}.svg")],
+        on_shelf: true,
+        skus,
+    }
+}
+
+fn products() -> Vec<ProductInput> {
+    vec![
+        product(
+            "丝绒哑光口红 Velvet Matte Lipstick",
+            "轻薄丝绒质地，一抹显色，持妆 8 小时。",
+            "lipstick",
+            vec![
+                sku("LS-01-RED", &[("色号", "01 正红")], 129, 500),
+                sku("LS-02-ROSE", &[("色号", "02 豆沙")], 129, 420),
+                sku("LS-03-MAPLE", &[("色号", "03 枫叶")], 129, 300),
+            ],
+        ),
+        product(
+            "玻尿酸保湿精华 Hyaluronic Serum",
+            "三重玻尿酸，深层补水，敏感肌可用。",
+            "serum",
+            vec![
+                sku("SR-30ML", &[("规格", "30ml")], 199, 800),
+                sku("SR-50ML", &[("规格", "50ml")], 299, 600),
+            ],
+        ),
+        product(
+            "新疆长绒棉短袖T恤 Cotton Tee",
+            "240g 重磅长绒棉，不易变形。",
+            "tshirt",
+            vec![
+                sku("TEE-WHT-M", &[("颜色", "白"), ("尺码", "M")], 79, 300),
+                sku("TEE-WHT-L", &[("颜色", "白"), ("尺码", "L")], 79, 300),
+                sku("TEE-BLK-M", &[("颜色", "黑"), ("尺码", "M")], 79, 250),
+                sku("TEE-BLK-L", &[("颜色", "黑"), ("尺码", "L")], 79, 250),
+            ],
+        ),
+        product(
+            "轻跑运动鞋 Light Runner",
+            "回弹中底，单只仅 210g。",
+            "sneakers",
+            vec![
+                sku("RUN-39", &[("尺码", "39")], 399, 80),
+                sku("RUN-40", &[("尺码", "40")], 399, 120),
+                sku("RUN-41", &[("尺码", "41")], 399, 120),
+                sku("RUN-42", &[("尺码", "42")], 399, 90),
+            ],
+        ),
+        product(
+            "明前龙井 West Lake Longjing",
+            "西湖产区明前头采，豆香浓郁。",
+            "tea",
+            vec![
+                sku("TEA-100G", &[("规格", "100g 罐装")], 168, 200),
+                sku("TEA-250G", &[("规格", "250g 礼盒")], 388, 120),
+            ],
+        ),
+        product(
+            "主动降噪蓝牙耳机 ANC Headphones",
+            "40dB 深度降噪，续航 30 小时。",
+            "headphones",
+            vec![
+                sku("ANC-BLK", &[("颜色", "曜石黑")], 599, 150),
+                sku("ANC-WHT", &[("颜色", "云母白")], 599, 150),
+            ],
+        ),
+    ]
+}
+
+pub fn print_sign_ins(seeded: Seeded, base: Option<&str>) {
+    match seeded {
+        Seeded::Now { live_session } => {
+            println!("demo data seeded (演示数据已生成)");
+            if let Some(base) = base {
+                println!("  live now    {base}/s/{live_session}");
+            }
+        }
+        Seeded::Already => println!("the store already has data; demo data was not added again"),
+    }
+    println!("demo sign-ins (演示账号) — console at /console/:");
+    for (username, password, nickname, roles) in SIGN_INS {
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        println!(
+            "  {username:<11} / {password:<16} {} ({nickname})",
+            roles.join(",")
+        );
+    }
+    println!(
+        "customer sign-in (顾客) — live room at /login:\n  {:<11} / {:<16} ({})",
+        CUSTOMER.0, CUSTOMER.1, CUSTOMER.2
+    );
+}

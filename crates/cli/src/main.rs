@@ -1,0 +1,243 @@
+//! `sellstream`: one binary for the server and its chores.
+
+mod demo;
+mod user;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sellstream_server::{AppState, ServerConfig};
+use sellstream_store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "sellstream",
+    version,
+    about = "A live-commerce platform: the live room and the operations behind it."
+)]
+struct Cli {
+    /// Log lines as text for people or JSON for machines.
+    #[arg(long, global = true, env = "SELLSTREAM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log filter, e.g. `info` or `info,sellstream_server=debug` (RUST_LOG syntax).
+    #[arg(
+        long,
+        global = true,
+        env = "SELLSTREAM_LOG",
+        default_value = "info,sqlx=warn"
+    )]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: API, web UI, metrics.
+    Serve(ServeArgs),
+    /// Bring the database schema up to date (also done by `serve`).
+    Migrate(DbArgs),
+    /// Seed demo data (brand, staff, a customer, products, sessions) into an empty store and print
+    /// the demo sign-ins.
+    Demo(DbArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+/// Where the data lives.
+#[derive(Args, Clone)]
+pub struct DbArgs {
+    /// Folder for the embedded database and other local files.
+    #[arg(long, env = "SELLSTREAM_DATA_DIR", default_value = "./sellstream-data")]
+    data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL, `sqlite://…` for a SQLite file; default: sellstream.db in the
+    /// data folder.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    /// Connects and migrates.
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        let url = match &self.database_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("while creating the data folder {}", self.data_dir.display())
+                })?;
+                Store::sqlite_url_in(&self.data_dir)
+            }
+        };
+        let store = Store::connect(&url)
+            .await
+            .context("while connecting to the database")?;
+        let report = store
+            .migrate()
+            .await
+            .context("while migrating the database")?;
+        if !report.applied.is_empty() {
+            tracing::info!(applied = report.applied.len(), "schema migrated");
+        }
+        Ok(store)
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SELLSTREAM_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Seed demo data into an empty store and print the demo sign-ins.
+    #[arg(long, env = "SELLSTREAM_DEMO")]
+    demo: bool,
+    /// Serve the web UI from this folder (e.g. web/dist) instead of the built-in copy.
+    #[arg(long, env = "SELLSTREAM_WEB_DIR")]
+    web_dir: Option<PathBuf>,
+    /// Mark the session cookie Secure; set when users reach sellstream over HTTPS.
+    #[arg(long, env = "SELLSTREAM_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    // `--database-url` is documented as also `SELLSTREAM_DATABASE_URL`; clap takes one env name.
+    if std::env::var_os("DATABASE_URL").is_none() {
+        if let Some(v) = std::env::var_os("SELLSTREAM_DATABASE_URL") {
+            std::env::set_var("DATABASE_URL", v);
+        }
+    }
+    let cli = Cli::parse();
+    init_logging(cli.log_format, &cli.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?;
+    runtime.block_on(run(cli.command))
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(db) => {
+            let started = Instant::now();
+            let store = db.open().await?;
+            println!(
+                "database ({}) is up to date ({} ms)",
+                store.backend().name(),
+                started.elapsed().as_millis()
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Demo(db) => {
+            let store = db.open().await?;
+            let seeded = demo::seed(&store).await?;
+            demo::print_sign_ins(seeded, None);
+            store.close().await;
+            Ok(())
+        }
+        Command::User(cmd) => user::run(cmd).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = args.db.open().await?;
+    let seeded = if args.demo {
+        Some(demo::seed(&store).await?)
+    } else {
+        None
+    };
+    let state = AppState::new(
+        store.clone(),
+        ServerConfig {
+            web_dir: args.web_dir,
+            secure_cookies: args.secure_cookies,
+        },
+    );
+    spawn_housekeeping(state.clone());
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("while binding {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend().name(), startup_ms = started.elapsed().as_millis() as u64, "sellstream listening");
+    let base = format!("http://{addr}");
+    println!("sellstream is running at {base}");
+    println!("  live room   {base}/");
+    println!("  console     {base}/console/");
+    println!("  API docs    {base}/api-docs");
+    if let Some(seeded) = seeded {
+        demo::print_sign_ins(seeded, Some(&base));
+    }
+    let app = sellstream_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("while serving")?;
+    tracing::info!("shutting down");
+    store.close().await;
+    Ok(())
+}
+
+/// Hourly chores that keep tables small.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match state.accounts.purge_expired_sessions().await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sign-in sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C received"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .with_context(|| format!("while reading the log filter `{filter}`"))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+    }
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! The binary as a user runs it: subcommands, environment, demo data, graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sellstream");
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("sellstream-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(args: &[&str], data_dir: &TempDir) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("SELLSTREAM_DATA_DIR", &data_dir.0)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        vec![],
+        vec!["serve"],
+        vec!["migrate"],
+        vec!["demo"],
+        vec!["user"],
+        vec!["user", "create"],
+        vec!["user", "reset-password"],
+    ] {
+        let mut args = sub.clone();
+        args.push("--help");
+        let o = Command::new(BIN).args(&args).output().unwrap();
+        assert!(o.status.success(), "{args:?}");
+        let text = stdout(&o);
+        assert!(text.contains("Usage"), "{args:?}: {text}");
+    }
+    let serve = stdout(
+        &Command::new(BIN)
+            .args(["serve", "--help"])
+            .output()
+            .unwrap(),
+    );
+    for opt in [
+        "--bind",
+        "--data-dir",
+        "--database-url",
+        "--demo",
+        "SELLSTREAM_BIND",
+        "SELLSTREAM_DATA_DIR",
+        "DATABASE_URL",
+        "SELLSTREAM_DEMO",
+    ] {
+        assert!(serve.contains(opt), "serve --help lacks {opt}");
+    }
+}
+
+#[test]
+fn migrate_is_safe_to_run_twice() {
+    let dir = TempDir::new("migrate");
+    let first = run(&["migrate"], &dir);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        dir.0.join("sellstream.db").exists(),
+        "the SQLite file is made in the data folder"
+    );
+    let second = run(&["migrate"], &dir);
+    assert!(second.status.success());
+    assert!(stdout(&second).contains("up to date"));
+}
+
+#[test]
+fn a_bad_database_url_is_a_clear_error() {
+    let dir = TempDir::new("badurl");
+    let o = Command::new(BIN)
+        .args(["migrate", "--database-url", "mysql://x/y"])
+        .env("SELLSTREAM_DATA_DIR", &dir.0)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported database URL"));
+}
+
+#[test]
+fn users_are_created_listed_and_reset_from_the_command_line() {
+    let dir = TempDir::new("user");
+    let o = run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "boss",
+            "--role",
+            "admin,operator",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert!(out.contains("roles admin,operator"), "{out}");
+    assert!(
+        out.contains("password: "),
+        "a generated password is printed once"
+    );
+    let dup = run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "boss",
+            "--role",
+            "host",
+            "--password",
+            "long-enough",
+        ],
+        &dir,
+    );
+    assert!(!dup.status.success());
+    let bad_role = run(
+        &["user", "create", "--username", "x1", "--role", "boss"],
+        &dir,
+    );
+    assert!(!bad_role.status.success());
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("no role"));
+    let list = stdout(&run(&["user", "list"], &dir));
+    assert!(list.contains("boss"));
+    let reset = run(
+        &[
+            "user",
+            "reset-password",
+            "--username",
+            "boss",
+            "--password",
+            "new-password-1",
+        ],
+        &dir,
+    );
+    assert!(reset.status.success());
+    let missing = run(&["user", "reset-password", "--username", "ghost"], &dir);
+    assert!(!missing.status.success());
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    lines: Vec<String>,
+}
+
+/// Starts `serve` on a free port and reads stdout up to the printed address and sign-ins.
+fn start(dir: &TempDir, extra: &[&str]) -> Server {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(extra)
+        .env_remove("DATABASE_URL")
+        .env("SELLSTREAM_DATA_DIR", &dir.0)
+        .env("SELLSTREAM_BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let mut base = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.trim().strip_prefix("sellstream is running at ") {
+            base = rest.to_owned();
+        }
+        let done = line.contains("customer-demo")
+            || (!extra.contains(&"--demo") && line.contains("API docs"));
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(!base.is_empty(), "no address printed: {lines:?}");
+    Server { child, base, lines }
+}
+
+fn terminate(mut s: Server) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "did not stop within 10 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn serve_demo_prints_sign_ins_that_work_and_stops_on_sigterm() {
+    let dir = TempDir::new("serve");
+    let server = start(&dir, &["--demo"]);
+    let printed = server.lines.join("");
+    assert!(printed.contains("operator    / operator-demo"), "{printed}");
+    assert!(
+        printed.contains("/s/1"),
+        "the live demo room is printed: {printed}"
+    );
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&serde_json::json!({"login": "operator", "password": "operator-demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let live: serde_json::Value = client
+        .get(format!("{}/api/v1/public/sessions", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(live["total"], 1, "one demo session is live: {live}");
+    let status = terminate(server);
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+
+    // A second start finds the data and does not seed again.
+    let again = start(&dir, &["--demo"]);
+    assert!(again.lines.join("").contains("already has data"));
+    let upcoming: serde_json::Value = client
+        .get(format!(
+            "{}/api/v1/public/sessions?state=scheduled",
+            again.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(upcoming["total"], 2, "{upcoming}");
+    assert!(terminate(again).success());
+}

@@ -1,0 +1,8 @@
+//! Selling. For now the catalog: products with SKUs (attributes, price in fen, stock), images and
+//! shelf state. Pricing, orders, the flash-sale stock ledger and payments join here later.
+
+pub mod catalog;
+mod error;
+
+pub use catalog::{Catalog, Product, ProductFilter, ProductInput, Sku, SkuInput};
+pub use error::CommerceError;

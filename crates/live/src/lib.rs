@@ -1,0 +1,10 @@
+//! Live sessions (直播场次): their schedule, the state machine scheduled → live → ended (or
+//! cancelled) and the numbered shopping bag. The real-time room engine joins here next.
+
+mod error;
+pub mod session;
+
+pub use error::LiveError;
+pub use session::{
+    BagItem, LiveSession, PublicSession, SessionFilter, SessionInput, SessionState, Sessions, Theme,
+};

@@ -1,0 +1,451 @@
+use super::{BagItem, LiveSession, PublicSession, SessionInput, SessionState, Theme};
+use crate::LiveError;
+use sellstream_commerce::Catalog;
+use sellstream_core::{Page, PageRequest, Timestamp};
+use sellstream_store::{AnyRow, Row, Store, Tx};
+
+/// Live sessions and their bags on the store.
+#[derive(Clone)]
+pub struct Sessions {
+    store: Store,
+    catalog: Catalog,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub state: Option<SessionState>,
+    /// Case-insensitive substring of the title.
+    pub q: Option<String>,
+}
+
+const SELECT: &str = "SELECT s.id, s.title, s.theme, s.channel, s.host_id, a.nickname AS host_name,
+    s.scheduled_start, s.scheduled_end, s.cover_url, s.state, s.started_at, s.ended_at,
+    s.created_at, s.updated_at,
+    (SELECT COUNT(*) FROM session_bag b WHERE b.session_id = s.id) AS bag_count
+    FROM live_sessions s LEFT JOIN accounts a ON a.id = s.host_id";
+
+/// A session may be planned at most this far ahead, and last at most this long.
+const MAX_AHEAD_MS: i64 = 2 * 365 * 24 * 3600 * 1000;
+const MAX_LENGTH_MS: i64 = 24 * 3600 * 1000;
+
+impl Sessions {
+    pub fn new(store: Store, catalog: Catalog) -> Self {
+        Self { store, catalog }
+    }
+
+    pub async fn create(&self, input: SessionInput) -> Result<LiveSession, LiveError> {
+        let input = self.check(input).await?;
+        let now = Timestamp::now().millis();
+        let id: i64 = sqlx::query(
+            "INSERT INTO live_sessions (title, theme, channel, host_id, scheduled_start, scheduled_end,
+             cover_url, state, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $8) RETURNING id",
+        )
+        .bind(&input.title)
+        .bind(input.theme.as_str())
+        .bind(&input.channel)
+        .bind(input.host_id)
+        .bind(input.scheduled_start.millis())
+        .bind(input.scheduled_end.millis())
+        .bind(&input.cover_url)
+        .bind(now)
+        .fetch_one(self.store.pool())
+        .await?
+        .try_get(0)?;
+        self.get(id).await
+    }
+
+    pub async fn update(&self, id: i64, input: SessionInput) -> Result<LiveSession, LiveError> {
+        let current = self.get(id).await?;
+        if !current.state.is_open() {
+            return Err(LiveError::Closed(current.state));
+        }
+        let input = self.check(input).await?;
+        let n = sqlx::query(
+            "UPDATE live_sessions SET title = $1, theme = $2, channel = $3, host_id = $4,
+             scheduled_start = $5, scheduled_end = $6, cover_url = $7, updated_at = $8
+             WHERE id = $9 AND state IN ('scheduled', 'live')",
+        )
+        .bind(&input.title)
+        .bind(input.theme.as_str())
+        .bind(&input.channel)
+        .bind(input.host_id)
+        .bind(input.scheduled_start.millis())
+        .bind(input.scheduled_end.millis())
+        .bind(&input.cover_url)
+        .bind(Timestamp::now().millis())
+        .bind(id)
+        .execute(self.store.pool())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            let now = self.get(id).await?;
+            return Err(LiveError::Closed(now.state));
+        }
+        self.get(id).await
+    }
+
+    /// Moves a session to `to`. The update is conditional on the state it was read in, so two
+    /// nodes racing cannot both apply a move.
+    pub async fn transition(&self, id: i64, to: SessionState) -> Result<LiveSession, LiveError> {
+        let current = self.get(id).await?;
+        current.state.transition(to)?;
+        let now = Timestamp::now().millis();
+        let (started, ended) = match to {
+            SessionState::Live => (Some(now), None),
+            SessionState::Ended => (None, Some(now)),
+            _ => (None, None),
+        };
+        let n = sqlx::query(
+            "UPDATE live_sessions SET state = $1, started_at = COALESCE($2, started_at),
+             ended_at = COALESCE($3, ended_at), updated_at = $4 WHERE id = $5 AND state = $6",
+        )
+        .bind(to.as_str())
+        .bind(started)
+        .bind(ended)
+        .bind(now)
+        .bind(id)
+        .bind(current.state.as_str())
+        .execute(self.store.pool())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            let raced = self.get(id).await?;
+            return Err(LiveError::IllegalTransition {
+                from: raced.state,
+                to,
+            });
+        }
+        tracing::info!(session = id, from = %current.state, %to, "session state changed");
+        self.get(id).await
+    }
+
+    pub async fn get(&self, id: i64) -> Result<LiveSession, LiveError> {
+        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(LiveError::SessionNotFound(id))?;
+        session_from_row(&row)
+    }
+
+    pub async fn list(
+        &self,
+        filter: &SessionFilter,
+        page: PageRequest,
+    ) -> Result<Page<LiveSession>, LiveError> {
+        let state = filter.state.map(SessionState::as_str).unwrap_or("");
+        let pattern = format!(
+            "%{}%",
+            filter.q.as_deref().unwrap_or("").trim().to_lowercase()
+        );
+        let cond = "($1 = '' OR s.state = $1) AND LOWER(s.title) LIKE $2";
+        let total: i64 = sqlx::query(&format!(
+            "SELECT COUNT(*) FROM live_sessions s WHERE {cond}"
+        ))
+        .bind(state)
+        .bind(&pattern)
+        .fetch_one(self.store.pool())
+        .await?
+        .try_get(0)?;
+        // Live first, then the soonest scheduled, then the most recent past.
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE {cond}
+             ORDER BY CASE s.state WHEN 'live' THEN 0 WHEN 'scheduled' THEN 1 ELSE 2 END,
+                      CASE WHEN s.state = 'scheduled' THEN s.scheduled_start ELSE -s.scheduled_start END,
+                      s.id DESC
+             LIMIT $3 OFFSET $4"
+        ))
+        .bind(state)
+        .bind(&pattern)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(self.store.pool())
+        .await?;
+        let items = rows
+            .iter()
+            .map(session_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok(Page::new(items, page, total))
+    }
+
+    /// Sessions starting within `[from, to)` or live now.
+    pub async fn between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<LiveSession>, LiveError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE s.state = 'live' OR (s.scheduled_start >= $1 AND s.scheduled_start < $2)
+             ORDER BY s.scheduled_start"
+        ))
+        .bind(from.millis())
+        .bind(to.millis())
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    pub async fn count_in_state(&self, state: SessionState) -> Result<i64, LiveError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM live_sessions WHERE state = $1")
+                .bind(state.as_str())
+                .fetch_one(self.store.pool())
+                .await?
+                .try_get(0)?,
+        )
+    }
+
+    /// A session as viewers see it: only live or scheduled ones, with the on-shelf part of the bag.
+    pub async fn public(&self, id: i64) -> Result<PublicSession, LiveError> {
+        let session = self.get(id).await?;
+        if session.state == SessionState::Cancelled {
+            return Err(LiveError::SessionNotFound(id));
+        }
+        let bag = self
+            .bag(id)
+            .await?
+            .into_iter()
+            .filter(|i| i.product.on_shelf)
+            .collect();
+        Ok(PublicSession { session, bag })
+    }
+
+    pub async fn bag(&self, id: i64) -> Result<Vec<BagItem>, LiveError> {
+        let rows = sqlx::query(
+            "SELECT product_id, position FROM session_bag WHERE session_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(self.store.pool())
+        .await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let products = self.catalog.get_many(&ids).await?;
+        Ok(rows
+            .iter()
+            .zip(products)
+            .map(|(r, product)| BagItem {
+                position: r.get(1),
+                product,
+            })
+            .collect())
+    }
+
+    /// Puts a product at the end of the bag.
+    pub async fn add_to_bag(&self, id: i64, product_id: i64) -> Result<Vec<BagItem>, LiveError> {
+        let mut tx = self.open_for_edit(id).await?;
+        let exists: Option<i64> = sqlx::query("SELECT id FROM products WHERE id = $1")
+            .bind(product_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.get(0));
+        if exists.is_none() {
+            return Err(LiveError::ProductNotFound(product_id));
+        }
+        let already: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM session_bag WHERE session_id = $1 AND product_id = $2",
+        )
+        .bind(id)
+        .bind(product_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if already > 0 {
+            return Err(LiveError::AlreadyInBag(product_id));
+        }
+        sqlx::query(
+            "INSERT INTO session_bag (session_id, product_id, position, added_at)
+             VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM session_bag WHERE session_id = $1), $3)",
+        )
+        .bind(id)
+        .bind(product_id)
+        .bind(Timestamp::now().millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.bag(id).await
+    }
+
+    /// Takes a product out of the bag; the rest close up so numbers stay 1…N.
+    pub async fn remove_from_bag(
+        &self,
+        id: i64,
+        product_id: i64,
+    ) -> Result<Vec<BagItem>, LiveError> {
+        let mut tx = self.open_for_edit(id).await?;
+        let n = sqlx::query("DELETE FROM session_bag WHERE session_id = $1 AND product_id = $2")
+            .bind(id)
+            .bind(product_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(LiveError::ProductNotFound(product_id));
+        }
+        let rest: Vec<i64> = sqlx::query(
+            "SELECT product_id FROM session_bag WHERE session_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        renumber(&mut tx, id, &rest).await?;
+        tx.commit().await?;
+        self.bag(id).await
+    }
+
+    /// Sets the bag's order; `product_ids` must list exactly the products in the bag.
+    pub async fn reorder_bag(
+        &self,
+        id: i64,
+        product_ids: &[i64],
+    ) -> Result<Vec<BagItem>, LiveError> {
+        let mut tx = self.open_for_edit(id).await?;
+        let mut current: Vec<i64> =
+            sqlx::query("SELECT product_id FROM session_bag WHERE session_id = $1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        let mut wanted = product_ids.to_vec();
+        current.sort_unstable();
+        wanted.sort_unstable();
+        if current != wanted {
+            return Err(LiveError::Invalid(
+                "product_ids: must list each product in the bag exactly once".into(),
+            ));
+        }
+        renumber(&mut tx, id, product_ids).await?;
+        tx.commit().await?;
+        self.bag(id).await
+    }
+
+    /// Starts a transaction on a session that is still open, locking its row on PostgreSQL.
+    async fn open_for_edit(&self, id: i64) -> Result<Tx, LiveError> {
+        let mut tx = self.store.begin().await?;
+        // `UPDATE … RETURNING` takes the row lock on PostgreSQL and the write lock on SQLite, so
+        // concurrent bag edits of one session run one after another.
+        let state: Option<String> =
+            sqlx::query("UPDATE live_sessions SET updated_at = $1 WHERE id = $2 RETURNING state")
+                .bind(Timestamp::now().millis())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.get(0));
+        let state = state
+            .and_then(|s| SessionState::parse(&s))
+            .ok_or(LiveError::SessionNotFound(id))?;
+        if !state.is_open() {
+            return Err(LiveError::Closed(state));
+        }
+        Ok(tx)
+    }
+
+    async fn check(&self, mut input: SessionInput) -> Result<SessionInput, LiveError> {
+        input.title = input.title.trim().to_owned();
+        if !(1..=100).contains(&input.title.chars().count()) {
+            return Err(LiveError::Invalid("title: 1–100 characters".into()));
+        }
+        let (start, end) = (input.scheduled_start.millis(), input.scheduled_end.millis());
+        if end <= start {
+            return Err(LiveError::Invalid(
+                "scheduled_end: must be after scheduled_start".into(),
+            ));
+        }
+        if end - start > MAX_LENGTH_MS {
+            return Err(LiveError::Invalid(
+                "a session lasts at most 24 hours".into(),
+            ));
+        }
+        if start > Timestamp::now().millis() + MAX_AHEAD_MS {
+            return Err(LiveError::Invalid(
+                "scheduled_start: at most two years ahead".into(),
+            ));
+        }
+        input.cover_url = input
+            .cover_url
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty());
+        if let Some(url) = &input.cover_url {
+            let ok = url.len() <= 2048
+                && (url.starts_with("https://")
+                    || url.starts_with("http://")
+                    || (url.starts_with('/') && !url.starts_with("//")));
+            if !ok {
+                return Err(LiveError::Invalid(
+                    "cover_url: an http(s) URL or a path starting with /".into(),
+                ));
+            }
+        }
+        let channel: i64 = sqlx::query("SELECT COUNT(*) FROM channels WHERE code = $1")
+            .bind(&input.channel)
+            .fetch_one(self.store.pool())
+            .await?
+            .try_get(0)?;
+        if channel == 0 {
+            return Err(LiveError::Invalid(format!(
+                "channel: no channel `{}`",
+                input.channel
+            )));
+        }
+        if let Some(host) = input.host_id {
+            let is_host: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM account_roles WHERE account_id = $1 AND role = 'host'",
+            )
+            .bind(host)
+            .fetch_one(self.store.pool())
+            .await?
+            .try_get(0)?;
+            if is_host == 0 {
+                return Err(LiveError::Invalid(format!(
+                    "host_id: account {host} is not a host"
+                )));
+            }
+        }
+        Ok(input)
+    }
+}
+
+async fn renumber(tx: &mut Tx, session_id: i64, product_ids: &[i64]) -> Result<(), LiveError> {
+    for (i, product_id) in product_ids.iter().enumerate() {
+        sqlx::query(
+            "UPDATE session_bag SET position = $1 WHERE session_id = $2 AND product_id = $3",
+        )
+        .bind(i as i64 + 1)
+        .bind(session_id)
+        .bind(product_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn session_from_row(r: &AnyRow) -> Result<LiveSession, LiveError> {
+    let theme: String = r.try_get("theme")?;
+    let state: String = r.try_get("state")?;
+    let ts = |col: &str| -> Result<Option<Timestamp>, sqlx::Error> {
+        Ok(r.try_get::<Option<i64>, _>(col)?
+            .map(Timestamp::from_millis))
+    };
+    Ok(LiveSession {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        theme: Theme::parse(&theme).unwrap_or(Theme::Custom),
+        channel: r.try_get("channel")?,
+        host_id: r.try_get("host_id")?,
+        host_name: r.try_get("host_name")?,
+        scheduled_start: Timestamp::from_millis(r.try_get("scheduled_start")?),
+        scheduled_end: Timestamp::from_millis(r.try_get("scheduled_end")?),
+        cover_url: r.try_get("cover_url")?,
+        state: SessionState::parse(&state)
+            .ok_or_else(|| LiveError::Invalid(format!("unknown state {state}")))?,
+        started_at: ts("started_at")?,
+        ended_at: ts("ended_at")?,
+        bag_count: r.try_get("bag_count")?,
+        created_at: Timestamp::from_millis(r.try_get("created_at")?),
+        updated_at: Timestamp::from_millis(r.try_get("updated_at")?),
+    })
+}

@@ -1,0 +1,129 @@
+//! Prometheus figures an operator pages on, served at `/metrics`.
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    in_flight: Gauge,
+    pub db_connections: Gauge,
+    pub db_idle_connections: Gauge,
+}
+
+impl Metrics {
+    pub fn new(backend: &str) -> Self {
+        let mut registry = Registry::with_prefix("sellstream");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
+        });
+        let in_flight = Gauge::default();
+        let db_connections = Gauge::default();
+        let db_idle_connections = Gauge::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            latency.clone(),
+        );
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests being answered",
+            in_flight.clone(),
+        );
+        registry.register(
+            "db_connections",
+            "Open database connections",
+            db_connections.clone(),
+        );
+        registry.register(
+            "db_idle_connections",
+            "Idle database connections",
+            db_idle_connections.clone(),
+        );
+        registry.register(
+            "build",
+            "Version and database backend",
+            Info::new(vec![
+                ("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+                ("backend".to_owned(), backend.to_owned()),
+            ]),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            in_flight,
+            db_connections,
+            db_idle_connections,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String");
+        out
+    }
+}
+
+/// Counts and times every request by its route template (not the raw path, which would explode
+/// the label set).
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| {
+            if req.uri().path().starts_with("/api/") {
+                "unmatched_api".into()
+            } else {
+                "ui".into()
+            }
+        });
+    let method = req.method().to_string();
+    let m = &state.metrics;
+    m.in_flight.inc();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    m.in_flight.dec();
+    m.latency
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    m.requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: res.status().as_u16(),
+        })
+        .inc();
+    res
+}

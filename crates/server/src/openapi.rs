@@ -1,0 +1,40 @@
+//! The OpenAPI document's frame; the paths come from the handlers' annotations.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "sellstream API",
+        description = "The REST API of sellstream, a live-commerce platform. Errors answer \
+            `{\"error\":{\"code\",\"message\"}}`; lists answer `{items,page,per_page,total}`. \
+            Money is integer fen; times are RFC 3339 in UTC. See docs/api.md.",
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Sign in, sign out, register customers"),
+        (name = "staff", description = "Staff accounts and roles (admin)"),
+        (name = "brand", description = "The deployment's brand settings and channels"),
+        (name = "products", description = "Products and SKUs"),
+        (name = "sessions", description = "Live sessions, their states and shopping bags"),
+        (name = "public", description = "What viewers see without signing in"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::COOKIE))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

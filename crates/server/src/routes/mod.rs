@@ -1,0 +1,44 @@
+//! The `/api/v1` routes, one module per resource.
+
+pub mod auth;
+pub mod brand;
+pub mod health;
+pub mod overview;
+pub mod products;
+pub mod public;
+pub mod sessions;
+pub mod staff;
+
+use crate::openapi::ApiDoc;
+use crate::AppState;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::register))
+        .routes(routes!(brand::get_brand, brand::put_brand))
+        .routes(routes!(brand::channels))
+        .routes(routes!(staff::list, staff::create))
+        .routes(routes!(staff::update))
+        .routes(routes!(staff::set_password))
+        .routes(routes!(staff::hosts))
+        .routes(routes!(products::list, products::create))
+        .routes(routes!(products::get, products::update, products::delete))
+        .routes(routes!(sessions::list, sessions::create))
+        .routes(routes!(sessions::get, sessions::update))
+        .routes(routes!(sessions::transition))
+        .routes(routes!(
+            sessions::bag,
+            sessions::add_to_bag,
+            sessions::reorder_bag
+        ))
+        .routes(routes!(sessions::remove_from_bag))
+        .routes(routes!(public::sessions))
+        .routes(routes!(public::session))
+        .routes(routes!(overview::overview))
+}

@@ -1,0 +1,51 @@
+use crate::extract::{Path, Query};
+use crate::{ApiError, AppState, ErrorBody};
+use axum::extract::State;
+use sellstream_core::{ErrorCode, Page, PageRequest};
+use sellstream_live::{LiveSession, PublicSession, SessionFilter, SessionState};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicSessionQuery {
+    /// `live` or `scheduled` (default `live`).
+    pub state: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// Sessions viewers can find: live now or coming up (no sign-in).
+#[utoipa::path(get, path = "/api/v1/public/sessions", tag = "public", params(PublicSessionQuery),
+    responses((status = 200, body = Page<LiveSession>), (status = 422, body = ErrorBody)))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    Query(q): Query<PublicSessionQuery>,
+) -> Result<axum::Json<Page<LiveSession>>, ApiError> {
+    let wanted = super::sessions::parse_state(q.state.as_deref().or(Some("live")))?;
+    if !matches!(wanted, Some(SessionState::Live | SessionState::Scheduled)) {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "state: `live` or `scheduled`",
+        ));
+    }
+    let filter = SessionFilter {
+        state: wanted,
+        q: None,
+    };
+    let page = PageRequest {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(axum::Json(state.sessions.list(&filter, page).await?))
+}
+
+/// A session with the on-shelf products of its bag (no sign-in).
+#[utoipa::path(get, path = "/api/v1/public/sessions/{id}", tag = "public", params(("id" = i64, Path)),
+    responses((status = 200, body = PublicSession), (status = 404, body = ErrorBody)))]
+pub async fn session(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<PublicSession>, ApiError> {
+    Ok(axum::Json(state.sessions.public(id).await?))
+}

@@ -1,0 +1,199 @@
+use crate::auth::Staff;
+use crate::extract::{Json, Path, Query};
+use crate::{ApiError, AppState, ErrorBody};
+use axum::extract::State;
+use axum::http::StatusCode;
+use sellstream_accounts::Role;
+use sellstream_core::{ErrorCode, Page, PageRequest};
+use sellstream_live::{BagItem, LiveSession, SessionFilter, SessionInput, SessionState};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Who plans sessions and fills their bags.
+const PLANNERS: &[Role] = &[Role::Operator];
+/// Who may also move a session live and end it, and arrange the bag during the show.
+const RUNNERS: &[Role] = &[Role::Operator, Role::Host, Role::Controller];
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionQuery {
+    /// `scheduled`, `live`, `ended` or `cancelled`; all when absent.
+    pub state: Option<String>,
+    /// Part of the title.
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+pub(crate) fn parse_state(s: Option<&str>) -> Result<Option<SessionState>, ApiError> {
+    match s.filter(|s| !s.is_empty() && *s != "all") {
+        Some(s) => SessionState::parse(s).map(Some).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ValidationFailed,
+                format!("state: no state `{s}`"),
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
+/// Sessions: live first, then the soonest scheduled, then the most recent (any staff).
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(SessionQuery),
+    responses((status = 200, body = Page<LiveSession>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(q): Query<SessionQuery>,
+) -> Result<axum::Json<Page<LiveSession>>, ApiError> {
+    let filter = SessionFilter {
+        state: parse_state(q.state.as_deref())?,
+        q: q.q,
+    };
+    let page = PageRequest {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(axum::Json(state.sessions.list(&filter, page).await?))
+}
+
+/// Schedule a session (admin, operator).
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = SessionInput,
+    responses((status = 201, body = LiveSession), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    Json(input): Json<SessionInput>,
+) -> Result<(StatusCode, axum::Json<LiveSession>), ApiError> {
+    staff.require(PLANNERS)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.sessions.create(input).await?),
+    ))
+}
+
+/// One session (any staff).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = i64, Path)),
+    responses((status = 200, body = LiveSession), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<LiveSession>, ApiError> {
+    Ok(axum::Json(state.sessions.get(id).await?))
+}
+
+/// Change a scheduled or live session (admin, operator).
+#[utoipa::path(put, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = i64, Path)),
+    request_body = SessionInput,
+    responses((status = 200, body = LiveSession), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Json(input): Json<SessionInput>,
+) -> Result<axum::Json<LiveSession>, ApiError> {
+    staff.require(PLANNERS)?;
+    Ok(axum::Json(state.sessions.update(id, input).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TransitionRequest {
+    /// `live`, `ended` or `cancelled`.
+    pub to: SessionState,
+}
+
+/// Go live, end, or cancel (admin, operator, host, controller). Cancelling is for planners only.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/transition", tag = "sessions", params(("id" = i64, Path)),
+    request_body = TransitionRequest,
+    responses((status = 200, body = LiveSession), (status = 409, body = ErrorBody, description = "illegal_transition")))]
+pub async fn transition(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Json(req): Json<TransitionRequest>,
+) -> Result<axum::Json<LiveSession>, ApiError> {
+    if req.to == SessionState::Cancelled {
+        staff.require(PLANNERS)?;
+    } else {
+        staff.require(RUNNERS)?;
+    }
+    Ok(axum::Json(state.sessions.transition(id, req.to).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Bag {
+    pub items: Vec<BagItem>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddToBag {
+    pub product_id: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BagOrder {
+    /// Every product in the bag, in the new order.
+    pub product_ids: Vec<i64>,
+}
+
+/// The session's numbered shopping bag (any staff).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/bag", tag = "sessions", params(("id" = i64, Path)),
+    responses((status = 200, body = Bag), (status = 404, body = ErrorBody)))]
+pub async fn bag(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Bag>, ApiError> {
+    state.sessions.get(id).await?;
+    Ok(axum::Json(Bag {
+        items: state.sessions.bag(id).await?,
+    }))
+}
+
+/// Put a product at the end of the bag (admin, operator, host, controller).
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/bag", tag = "sessions", params(("id" = i64, Path)),
+    request_body = AddToBag,
+    responses((status = 200, body = Bag), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn add_to_bag(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Json(req): Json<AddToBag>,
+) -> Result<axum::Json<Bag>, ApiError> {
+    staff.require(RUNNERS)?;
+    Ok(axum::Json(Bag {
+        items: state.sessions.add_to_bag(id, req.product_id).await?,
+    }))
+}
+
+/// Reorder the bag (admin, operator, host, controller).
+#[utoipa::path(put, path = "/api/v1/sessions/{id}/bag", tag = "sessions", params(("id" = i64, Path)),
+    request_body = BagOrder,
+    responses((status = 200, body = Bag), (status = 422, body = ErrorBody)))]
+pub async fn reorder_bag(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Json(req): Json<BagOrder>,
+) -> Result<axum::Json<Bag>, ApiError> {
+    staff.require(RUNNERS)?;
+    Ok(axum::Json(Bag {
+        items: state.sessions.reorder_bag(id, &req.product_ids).await?,
+    }))
+}
+
+/// Take a product out of the bag (admin, operator, host, controller).
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}/bag/{product_id}", tag = "sessions",
+    params(("id" = i64, Path), ("product_id" = i64, Path)),
+    responses((status = 200, body = Bag), (status = 404, body = ErrorBody)))]
+pub async fn remove_from_bag(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, product_id)): Path<(i64, i64)>,
+) -> Result<axum::Json<Bag>, ApiError> {
+    staff.require(RUNNERS)?;
+    Ok(axum::Json(Bag {
+        items: state.sessions.remove_from_bag(id, product_id).await?,
+    }))
+}

@@ -1,0 +1,52 @@
+use crate::Metrics;
+use sellstream_accounts::{Accounts, SignInLimiter};
+use sellstream_commerce::Catalog;
+use sellstream_live::Sessions;
+use sellstream_ops::{BrandSettings, Channels};
+use sellstream_store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How the HTTP layer behaves, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    /// Serve the UI from this folder instead of the one built into the binary.
+    pub web_dir: Option<PathBuf>,
+    /// Mark the session cookie `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub accounts: Accounts,
+    pub catalog: Catalog,
+    pub sessions: Sessions,
+    pub brand: BrandSettings,
+    pub channels: Channels,
+    pub limiter: Arc<SignInLimiter>,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> Self {
+        Self::with_limiter(store, config, SignInLimiter::standard())
+    }
+
+    pub fn with_limiter(store: Store, config: ServerConfig, limiter: SignInLimiter) -> Self {
+        let catalog = Catalog::new(store.clone());
+        Self {
+            accounts: Accounts::new(store.clone()),
+            sessions: Sessions::new(store.clone(), catalog.clone()),
+            catalog,
+            brand: BrandSettings::new(store.clone()),
+            channels: Channels::new(store.clone()),
+            limiter: Arc::new(limiter),
+            metrics: Arc::new(Metrics::new(store.backend().name())),
+            config: Arc::new(config),
+            store,
+        }
+    }
+}

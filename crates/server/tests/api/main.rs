@@ -1,0 +1,9 @@
+//! The API's behaviour, told as stories, each run against SQLite and PostgreSQL.
+
+mod common;
+
+mod auth;
+mod platform;
+mod products;
+mod sessions;
+mod staff;
