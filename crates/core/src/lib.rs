@@ -5,6 +5,7 @@ pub mod error;
 pub mod money;
 pub mod page;
 pub mod time;
+pub mod url;
 
 pub use error::{Coded, ErrorCode};
 pub use money::Fen;

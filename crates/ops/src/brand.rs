@@ -68,9 +68,7 @@ fn check(mut b: Brand) -> Result<Brand, OpsError> {
         .map(|u| u.trim().to_owned())
         .filter(|u| !u.is_empty());
     if let Some(u) = &b.logo_url {
-        if u.len() > 2048
-            || !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
-        {
+        if !sellstream_core::url::is_asset_url(u) {
             return Err(OpsError::Invalid(
                 "logo_url: an http(s) URL or a path starting with /".into(),
             ));

@@ -27,7 +27,7 @@ pub fn check_product(mut p: ProductInput) -> Result<ProductInput, CommerceError>
     }
     for (i, url) in p.images.iter_mut().enumerate() {
         *url = url.trim().to_owned();
-        if !image_url_ok(url) {
+        if !sellstream_core::url::is_asset_url(url) {
             return Err(invalid(format!(
                 "images[{i}]: an http(s) URL or a path starting with /"
             )));
@@ -98,14 +98,6 @@ fn check_sku(i: usize, sku: &mut SkuInput) -> Result<(), CommerceError> {
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
     Ok(())
-}
-
-fn image_url_ok(url: &str) -> bool {
-    url.len() <= 2048
-        && !url.contains(char::is_whitespace)
-        && (url.starts_with("https://")
-            || url.starts_with("http://")
-            || (url.starts_with('/') && !url.starts_with("//")))
 }
 
 #[cfg(test)]

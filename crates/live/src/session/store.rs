@@ -370,11 +370,7 @@ impl Sessions {
             .map(|u| u.trim().to_owned())
             .filter(|u| !u.is_empty());
         if let Some(url) = &input.cover_url {
-            let ok = url.len() <= 2048
-                && (url.starts_with("https://")
-                    || url.starts_with("http://")
-                    || (url.starts_with('/') && !url.starts_with("//")));
-            if !ok {
+            if !sellstream_core::url::is_asset_url(url) {
                 return Err(LiveError::Invalid(
                     "cover_url: an http(s) URL or a path starting with /".into(),
                 ));

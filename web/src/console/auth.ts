@@ -1,0 +1,65 @@
+// Signed-in staff account for the console, and role checks.
+import { computed, ref } from 'vue'
+import { api, ApiError } from '@shared/api'
+import type { Account, Role } from '@shared/types'
+
+export const me = ref<Account | null>(null)
+let checked = false
+
+export async function ensureMe(): Promise<Account | null> {
+  if (checked) return me.value
+  try {
+    me.value = await api.get<Account>('/auth/me')
+  } catch (e) {
+    if (e instanceof ApiError && e.status !== 401 && e.status !== 403) {
+      // server unreachable etc.: treat as signed out but allow retry later
+      checked = false
+      me.value = null
+      return null
+    }
+    me.value = null
+  }
+  checked = true
+  return me.value
+}
+
+export function setMe(a: Account | null) {
+  me.value = a
+  checked = true
+}
+
+export function forgetMe() {
+  me.value = null
+  checked = true
+}
+
+export async function logout() {
+  try {
+    await api.post('/auth/logout')
+  } finally {
+    forgetMe()
+  }
+}
+
+export function hasAnyRole(roles: readonly Role[] | undefined | null): boolean {
+  if (!roles || roles.length === 0) return true
+  const mine = me.value?.roles ?? []
+  return roles.some((r) => mine.includes(r))
+}
+
+// See docs/api.md "Roles": writes to products and sessions (and cancelling a
+// session) need admin/operator; going live, ending and editing the bag also
+// host/controller. The server holds the truth; the UI only hides what would 403.
+export const WRITE_ROLES: Role[] = ['admin', 'operator']
+export const TRANSITION_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
+export const BAG_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
+export const ADMIN_ROLES: Role[] = ['admin']
+
+export const can = {
+  writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
+  writeSessions: computed(() => hasAnyRole(WRITE_ROLES)),
+  transition: computed(() => hasAnyRole(TRANSITION_ROLES)),
+  cancelSession: computed(() => hasAnyRole(WRITE_ROLES)),
+  editBag: computed(() => hasAnyRole(BAG_ROLES)),
+  admin: computed(() => hasAnyRole(ADMIN_ROLES)),
+}

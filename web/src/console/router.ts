@@ -1,0 +1,96 @@
+import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
+import { setUnauthorizedHandler } from '@shared/api'
+import type { Role } from '@shared/types'
+import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, WRITE_ROLES } from './auth'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    roles?: Role[]
+    title?: string
+    menu?: string
+  }
+}
+
+export const router = createRouter({
+  history: createWebHistory('/console/'),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { public: true, title: 'console.login.title' } },
+    {
+      path: '/',
+      component: () => import('./layout/ConsoleLayout.vue'),
+      children: [
+        { path: '', name: 'overview', component: () => import('./pages/OverviewPage.vue'), meta: { title: 'console.menu.overview', menu: 'overview' } },
+        { path: 'products', name: 'products', component: () => import('./pages/ProductsPage.vue'), meta: { title: 'console.menu.products', menu: 'products' } },
+        {
+          path: 'products/new',
+          name: 'product-new',
+          component: () => import('./pages/ProductEditPage.vue'),
+          meta: { title: 'console.productForm.createTitle', menu: 'products', roles: WRITE_ROLES },
+        },
+        {
+          path: 'products/:id',
+          name: 'product-edit',
+          component: () => import('./pages/ProductEditPage.vue'),
+          props: true,
+          meta: { title: 'console.productForm.editTitle', menu: 'products' },
+        },
+        { path: 'sessions', name: 'sessions', component: () => import('./pages/SessionsPage.vue'), meta: { title: 'console.menu.sessions', menu: 'sessions' } },
+        {
+          path: 'sessions/new',
+          name: 'session-new',
+          component: () => import('./pages/SessionEditPage.vue'),
+          meta: { title: 'console.sessionForm.createTitle', menu: 'sessions', roles: WRITE_ROLES },
+        },
+        {
+          path: 'sessions/:id',
+          name: 'session-detail',
+          component: () => import('./pages/SessionDetailPage.vue'),
+          props: true,
+          meta: { title: 'console.sessionDetail.info', menu: 'sessions' },
+        },
+        {
+          path: 'sessions/:id/edit',
+          name: 'session-edit',
+          component: () => import('./pages/SessionEditPage.vue'),
+          props: true,
+          meta: { title: 'console.sessionForm.editTitle', menu: 'sessions', roles: WRITE_ROLES },
+        },
+        { path: 'staff', name: 'staff', component: () => import('./pages/StaffPage.vue'), meta: { title: 'console.menu.staff', menu: 'staff', roles: ADMIN_ROLES } },
+        { path: 'brand', name: 'brand', component: () => import('./pages/BrandPage.vue'), meta: { title: 'console.menu.brand', menu: 'brand', roles: ADMIN_ROLES } },
+        { path: 'forbidden', name: 'forbidden', component: () => import('./pages/ForbiddenPage.vue'), meta: { title: 'console.forbidden.title' } },
+        { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue'), meta: { title: 'console.notFound.title' } },
+      ],
+    },
+  ],
+})
+
+router.beforeEach(async (to: RouteLocationNormalized) => {
+  if (to.meta.public) {
+    if (to.name === 'login') {
+      const account = await ensureMe()
+      if (account && account.kind === 'staff') return redirectTarget(to) ?? { name: 'overview' }
+    }
+    return true
+  }
+  const account = await ensureMe()
+  if (!account || account.kind !== 'staff') {
+    return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  if (to.meta.roles && !hasAnyRole(to.meta.roles)) return { name: 'forbidden' }
+  return true
+})
+
+function redirectTarget(to: RouteLocationNormalized): string | null {
+  const r = to.query.redirect
+  return typeof r === 'string' && r.startsWith('/') && !r.startsWith('//') && !r.startsWith('/login') ? r : null
+}
+
+// Any 401 from the API while signed in means the session expired: go to sign-in.
+setUnauthorizedHandler((_err, path) => {
+  if (path.startsWith('/auth/login') || path.startsWith('/auth/me')) return
+  const current = router.currentRoute.value
+  if (current.meta.public) return
+  if (me.value) forgetMe()
+  router.replace({ name: 'login', query: { redirect: current.fullPath } })
+})

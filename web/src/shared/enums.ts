@@ -1,0 +1,18 @@
+// Labels of API enum codes through i18n, falling back to the raw code / server name.
+import type { Composer } from 'vue-i18n'
+
+type T = Pick<Composer, 't' | 'te'>
+
+export function roleLabel(i: T, role: string): string {
+  return i.te('enums.role.' + role) ? i.t('enums.role.' + role) : role
+}
+export function stateLabel(i: T, state: string): string {
+  return i.te('enums.state.' + state) ? i.t('enums.state.' + state) : state
+}
+export function themeLabel(i: T, theme: string): string {
+  return i.te('enums.theme.' + theme) ? i.t('enums.theme.' + theme) : theme
+}
+export function channelLabel(i: T, code: string, serverName?: string | null): string {
+  if (i.te('enums.channel.' + code)) return i.t('enums.channel.' + code)
+  return serverName || code
+}
