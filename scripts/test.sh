@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 step "web app: install from the lock file and build"
 if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
@@ -18,7 +20,7 @@ if [ -z "${SELLSTREAM_TEST_REQUIRE_PG:-}" ]; then
   echo "      set SELLSTREAM_TEST_REQUIRE_PG=1 to make that a failure (CI does)."
 fi
 cargo build --bin sellstream
-cargo test --workspace
+cargo test --workspace 2>&1 | tee -a "$log"
 
 step "browser: the console in Chromium (zh-CN and en)"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
@@ -30,4 +32,12 @@ if [ ! -x "$CHROMIUM" ]; then
     exit 1
   fi
 fi
-SELLSTREAM_BIN="$PWD/target/debug/sellstream" CHROMIUM="$CHROMIUM" npm run test:e2e --prefix web
+SELLSTREAM_BIN="$PWD/target/debug/sellstream" CHROMIUM="$CHROMIUM" npm run test:e2e --prefix web 2>&1 | tee -a "$log"
+
+# One closing line over every runner above.
+passed=$(( $(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}') \
+         + $(grep -Eo '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}') ))
+failed=$(( $(grep -Eo '; [0-9]+ failed;' "$log" | awk '{s+=$2} END {print s+0}') \
+         + $(grep -Eo '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}') ))
+printf '\ntotal: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
             Money is integer fen; times are RFC 3339 in UTC. See docs/api.md.",
     ),
     modifiers(&Security),
+    security(("cookie" = []), ("bearer" = [])),
     tags(
         (name = "auth", description = "Sign in, sign out, register customers"),
         (name = "staff", description = "Staff accounts and roles (admin)"),

@@ -47,7 +47,7 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
 
 /// Sign in as staff (username) or customer (phone or email). Limited to 5 failures per account
 /// and 30 per address in 15 minutes.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", security(()), tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = SignedInResponse, description = "Signed in; also sets the `ss_session` cookie"),
               (status = 401, body = ErrorBody, description = "invalid_credentials"),
               (status = 403, body = ErrorBody, description = "account_disabled"),
@@ -87,7 +87,7 @@ pub async fn login(
 }
 
 /// Register a customer account with a phone number or an email, and sign in.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = NewCustomer,
+#[utoipa::path(post, path = "/api/v1/auth/register", security(()), tag = "auth", request_body = NewCustomer,
     responses((status = 201, body = SignedInResponse), (status = 409, body = ErrorBody, description = "already_exists"),
               (status = 422, body = ErrorBody)))]
 pub async fn register(
@@ -105,7 +105,7 @@ pub async fn register(
 }
 
 /// End this session (cookie or bearer token).
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", security(()), tag = "auth", responses((status = 204)))]
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// The brand's name, logo, time zone and currency (public: the room shows them).
-#[utoipa::path(get, path = "/api/v1/brand", tag = "brand", responses((status = 200, body = Brand)))]
+#[utoipa::path(get, path = "/api/v1/brand", security(()), tag = "brand", responses((status = 200, body = Brand)))]
 pub async fn get_brand(State(state): State<AppState>) -> Result<axum::Json<Brand>, ApiError> {
     Ok(axum::Json(state.brand.get().await?))
 }

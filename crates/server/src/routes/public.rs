@@ -16,7 +16,7 @@ pub struct PublicSessionQuery {
 }
 
 /// Sessions viewers can find: live now or coming up (no sign-in).
-#[utoipa::path(get, path = "/api/v1/public/sessions", tag = "public", params(PublicSessionQuery),
+#[utoipa::path(get, path = "/api/v1/public/sessions", security(()), tag = "public", params(PublicSessionQuery),
     responses((status = 200, body = Page<LiveSession>), (status = 422, body = ErrorBody)))]
 pub async fn sessions(
     State(state): State<AppState>,
@@ -41,7 +41,7 @@ pub async fn sessions(
 }
 
 /// A session with the on-shelf products of its bag (no sign-in).
-#[utoipa::path(get, path = "/api/v1/public/sessions/{id}", tag = "public", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/public/sessions/{id}", security(()), tag = "public", params(("id" = i64, Path)),
     responses((status = 200, body = PublicSession), (status = 404, body = ErrorBody)))]
 pub async fn session(
     State(state): State<AppState>,

@@ -114,9 +114,13 @@ pub struct CleanupHandle(Cleanup);
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, ServerConfig::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
         let (store, cleanup) = fresh_store(backend).await?;
         store.migrate().await.unwrap();
-        let state = AppState::new(store.clone(), ServerConfig::default());
+        let state = AppState::new(store.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = sellstream_server::app(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -88,6 +88,34 @@ async fn migrations_are_safe_to_run_twice(app: TestApp) {
     assert!(again.already >= 1);
 }
 
+#[tokio::test]
+async fn without_a_built_ui_a_page_says_how_to_build_it() {
+    let empty = crate::common::TempDir::new();
+    let config = sellstream_server::ServerConfig {
+        web_dir: Some(empty.0.clone()),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(crate::common::Backend::Sqlite, config)
+        .await
+        .unwrap();
+    for path in ["/", "/console/", "/s/1"] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("npm run build --prefix web"),
+            "{path}: {html}"
+        );
+    }
+    let (s, _) = app.call(Method::GET, "/api/v1/brand", None, None).await;
+    assert_eq!(s, StatusCode::OK, "the API works without the UI");
+}
+
 crate::on_both_backends!(
     health_readiness_and_metrics_answer,
     the_openapi_document_lists_every_route,
