@@ -163,8 +163,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ServerConfig {
             web_dir: args.web_dir,
             secure_cookies: args.secure_cookies,
+            rooms: Default::default(),
         },
-    );
+    )
+    .await
+    .context("while starting the room engine")?;
+    let rooms = state.rooms.clone();
     spawn_housekeeping(state.clone());
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
@@ -185,6 +189,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("while serving")?;
     tracing::info!("shutting down");
+    rooms.shutdown().await;
     store.close().await;
     Ok(())
 }

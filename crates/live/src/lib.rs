@@ -2,9 +2,12 @@
 //! cancelled) and the numbered shopping bag. The real-time room engine joins here next.
 
 mod error;
+pub mod room;
 pub mod session;
+pub mod wire;
 
 pub use error::LiveError;
+pub use room::{Actor, RoomConfig, RoomStats, Rooms};
 pub use session::{
     BagItem, LiveSession, PublicSession, SessionFilter, SessionInput, SessionState, Sessions, Theme,
 };

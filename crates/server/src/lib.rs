@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(routes::health::router())
+        .route("/ws/rooms/{id}", axum::routing::get(routes::room::room_ws))
         .nest("/api", Router::new().fallback(error::api_not_found))
         .fallback(web::serve)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -1,7 +1,7 @@
 use crate::Metrics;
 use sellstream_accounts::{Accounts, SignInLimiter};
 use sellstream_commerce::Catalog;
-use sellstream_live::Sessions;
+use sellstream_live::{RoomConfig, Rooms, Sessions};
 use sellstream_ops::{BrandSettings, Channels};
 use sellstream_store::Store;
 use std::path::PathBuf;
@@ -14,6 +14,8 @@ pub struct ServerConfig {
     pub web_dir: Option<PathBuf>,
     /// Mark the session cookie `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// How rooms tick and queue.
+    pub rooms: RoomConfig,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -25,28 +27,32 @@ pub struct AppState {
     pub sessions: Sessions,
     pub brand: BrandSettings,
     pub channels: Channels,
+    pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<ServerConfig>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: ServerConfig) -> Self {
-        Self::with_limiter(store, config, SignInLimiter::standard())
-    }
-
-    pub fn with_limiter(store: Store, config: ServerConfig, limiter: SignInLimiter) -> Self {
+    /// Builds the services and starts the room engine's log writer.
+    pub async fn new(
+        store: Store,
+        config: ServerConfig,
+    ) -> Result<Self, sellstream_live::LiveError> {
         let catalog = Catalog::new(store.clone());
-        Self {
+        let sessions = Sessions::new(store.clone(), catalog.clone());
+        let rooms = Rooms::new(store.clone(), sessions.clone(), config.rooms.clone()).await?;
+        Ok(Self {
             accounts: Accounts::new(store.clone()),
-            sessions: Sessions::new(store.clone(), catalog.clone()),
+            sessions,
+            rooms,
             catalog,
             brand: BrandSettings::new(store.clone()),
             channels: Channels::new(store.clone()),
-            limiter: Arc::new(limiter),
+            limiter: Arc::new(SignInLimiter::standard()),
             metrics: Arc::new(Metrics::new(store.backend().name())),
             config: Arc::new(config),
             store,
-        }
+        })
     }
 }

@@ -6,6 +6,7 @@ pub mod health;
 pub mod overview;
 pub mod products;
 pub mod public;
+pub mod room;
 pub mod sessions;
 pub mod staff;
 

@@ -118,7 +118,9 @@ pub async fn transition(
     } else {
         staff.require(RUNNERS)?;
     }
-    Ok(axum::Json(state.sessions.transition(id, req.to).await?))
+    let session = state.sessions.transition(id, req.to).await?;
+    state.rooms.state_changed(id, session.state).await;
+    Ok(axum::Json(session))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -162,9 +164,9 @@ pub async fn add_to_bag(
     Json(req): Json<AddToBag>,
 ) -> Result<axum::Json<Bag>, ApiError> {
     staff.require(RUNNERS)?;
-    Ok(axum::Json(Bag {
-        items: state.sessions.add_to_bag(id, req.product_id).await?,
-    }))
+    let items = state.sessions.add_to_bag(id, req.product_id).await?;
+    state.rooms.bag_changed(id).await;
+    Ok(axum::Json(Bag { items }))
 }
 
 /// Reorder the bag (admin, operator, host, controller).
@@ -178,9 +180,9 @@ pub async fn reorder_bag(
     Json(req): Json<BagOrder>,
 ) -> Result<axum::Json<Bag>, ApiError> {
     staff.require(RUNNERS)?;
-    Ok(axum::Json(Bag {
-        items: state.sessions.reorder_bag(id, &req.product_ids).await?,
-    }))
+    let items = state.sessions.reorder_bag(id, &req.product_ids).await?;
+    state.rooms.bag_changed(id).await;
+    Ok(axum::Json(Bag { items }))
 }
 
 /// Take a product out of the bag (admin, operator, host, controller).
@@ -193,7 +195,7 @@ pub async fn remove_from_bag(
     Path((id, product_id)): Path<(i64, i64)>,
 ) -> Result<axum::Json<Bag>, ApiError> {
     staff.require(RUNNERS)?;
-    Ok(axum::Json(Bag {
-        items: state.sessions.remove_from_bag(id, product_id).await?,
-    }))
+    let items = state.sessions.remove_from_bag(id, product_id).await?;
+    state.rooms.bag_changed(id).await;
+    Ok(axum::Json(Bag { items }))
 }

@@ -18,6 +18,7 @@ pub enum Backend {
 pub struct TestApp {
     pub base: String,
     pub store: Store,
+    pub state: AppState,
     pub client: reqwest::Client,
     _guard: Cleanup,
 }
@@ -120,13 +121,10 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
         let (store, cleanup) = fresh_store(backend).await?;
         store.migrate().await.unwrap();
-        let state = AppState::new(store.clone(), config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = sellstream_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let (state, base) = serve(&store, config).await;
         Some(TestApp {
-            base: format!("http://{addr}"),
+            base,
+            state,
             store,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -134,6 +132,15 @@ impl TestApp {
                 .unwrap(),
             _guard: cleanup.0,
         })
+    }
+
+    /// Stops the rooms as a shutdown would and starts a new server on the same database, as a
+    /// restart does.
+    pub async fn restart(&mut self) {
+        self.state.rooms.shutdown().await;
+        let (state, base) = serve(&self.store, ServerConfig::default()).await;
+        self.state = state;
+        self.base = base;
     }
 
     /// Creates a staff account with `roles` and returns its bearer token.
@@ -228,6 +235,16 @@ impl TestApp {
             .unwrap();
         read(res).await
     }
+}
+
+async fn serve(store: &Store, config: ServerConfig) -> (AppState, String) {
+    let state = AppState::new(store.clone(), config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app =
+        sellstream_server::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (state, format!("http://{addr}"))
 }
 
 async fn read(res: reqwest::Response) -> (StatusCode, Value) {

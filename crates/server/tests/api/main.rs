@@ -5,5 +5,6 @@ mod common;
 mod auth;
 mod platform;
 mod products;
+mod room;
 mod sessions;
 mod staff;

@@ -1,0 +1,743 @@
+//! One owner task per live room. Commands arrive over a bounded channel; each tick the room folds
+//! likes and tallies, serialises one batch frame, encodes it once and hands the same bytes to every
+//! connection's bounded queue. A connection whose queue is full is marked lagging and gets a fresh
+//! snapshot when it has room again, so a slow consumer never grows memory.
+
+use super::log::{self, EventLog, LogRow};
+use super::moderation::{Matcher, WordCategory};
+use super::state::{Actor, BagEntry, Event, RoomState};
+use crate::wire::protocol::{
+    error_json, ClientMsg, Incoming, RoomError, RoomErrorCode as C, VERSION,
+};
+use crate::wire::ws;
+use crate::{LiveError, SessionState, Sessions};
+use bytes::Bytes;
+use sellstream_core::Timestamp;
+use sellstream_store::{Row, Store};
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// How rooms behave; the defaults suit a 2-core machine with thousands of viewers per room.
+#[derive(Debug, Clone)]
+pub struct RoomConfig {
+    /// Events are batched and sent once per tick.
+    pub tick: Duration,
+    /// Frames queued per connection before it is treated as lagging.
+    pub queue: usize,
+    /// A room with no connections stops after this long (its state stays in the log).
+    pub idle_stop: Duration,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_millis(100),
+            queue: 64,
+            idle_stop: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The room's live figures, for the controller console and `/metrics`.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct RoomStats {
+    pub session_id: i64,
+    pub online: u64,
+    pub peak: u64,
+    pub entries: u64,
+    pub likes: u64,
+    pub comments_per_minute: u64,
+    pub lottery_entries: u64,
+    pub lagging_skips: u64,
+}
+
+pub(crate) enum Cmd {
+    Join {
+        slot: Slot,
+        device: String,
+        reply: oneshot::Sender<Result<(), RoomError>>,
+    },
+    Leave {
+        conn: u64,
+    },
+    Msg {
+        conn: u64,
+        incoming: Incoming,
+    },
+    Bag(Vec<BagEntry>),
+    State(SessionState),
+    Stats(oneshot::Sender<RoomStats>),
+    Stop(oneshot::Sender<()>),
+}
+
+pub(crate) struct Slot {
+    pub id: u64,
+    pub actor: Actor,
+    pub tx: mpsc::Sender<Bytes>,
+    pub lagging: bool,
+    pub joined: i64,
+}
+
+/// A viewer's place in a room: frames to write come out of `frames`.
+pub struct Connection {
+    pub id: u64,
+    pub frames: mpsc::Receiver<Bytes>,
+    pub(crate) room: mpsc::Sender<Cmd>,
+}
+
+impl Connection {
+    pub(crate) async fn send(&self, incoming: Incoming) -> bool {
+        self.room
+            .send(Cmd::Msg {
+                conn: self.id,
+                incoming,
+            })
+            .await
+            .is_ok()
+    }
+
+    /// Leaves the room (when the connection could not be served).
+    pub fn leave_now(&self) {
+        self.leave();
+    }
+
+    pub(crate) fn leave(&self) {
+        let _ = self.room.try_send(Cmd::Leave { conn: self.id });
+    }
+}
+
+struct Inner {
+    store: Store,
+    sessions: Sessions,
+    log: EventLog,
+    words: RwLock<Arc<Matcher>>,
+    running: Mutex<HashMap<i64, mpsc::Sender<Cmd>>>,
+    config: RoomConfig,
+    next_conn: AtomicU64,
+}
+
+/// Every running room of this node.
+#[derive(Clone)]
+pub struct Rooms {
+    inner: Arc<Inner>,
+}
+
+impl Rooms {
+    pub async fn new(
+        store: Store,
+        sessions: Sessions,
+        config: RoomConfig,
+    ) -> Result<Self, LiveError> {
+        let rooms = Self {
+            inner: Arc::new(Inner {
+                log: EventLog::start(store.clone()),
+                words: RwLock::new(Arc::new(Matcher::new([]))),
+                store,
+                sessions,
+                running: Mutex::new(HashMap::new()),
+                config,
+                next_conn: AtomicU64::new(1),
+            }),
+        };
+        rooms.reload_words().await?;
+        Ok(rooms)
+    }
+
+    /// Re-reads the banned-word list; every room uses the new one from its next message.
+    pub async fn reload_words(&self) -> Result<usize, LiveError> {
+        let rows = sqlx::query("SELECT word, category FROM banned_words")
+            .fetch_all(self.inner.store.pool())
+            .await?;
+        let words = rows.iter().filter_map(|r| {
+            let w: String = r.try_get(0).ok()?;
+            let c: String = r.try_get(1).ok()?;
+            Some((w, WordCategory::parse(&c).unwrap_or(WordCategory::Custom)))
+        });
+        let matcher = Matcher::new(words);
+        let n = matcher.len();
+        *self.inner.words.write().expect("words lock") = Arc::new(matcher);
+        Ok(n)
+    }
+
+    pub fn check_words(&self, text: &str) -> Result<(), String> {
+        self.inner
+            .words
+            .read()
+            .expect("words lock")
+            .check(text)
+            .map_err(|r| r.message())
+    }
+
+    /// Joins `actor` to the room of `session_id`, starting the room if needed. Refused for unknown,
+    /// ended or cancelled sessions.
+    pub async fn connect(
+        &self,
+        session_id: i64,
+        actor: Actor,
+        device: String,
+    ) -> Result<Connection, RoomError> {
+        let room = self.room(session_id).await?;
+        let (tx, frames) = mpsc::channel(self.inner.config.queue);
+        let id = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (reply, joined) = oneshot::channel();
+        let slot = Slot {
+            id,
+            actor,
+            tx,
+            lagging: false,
+            joined: Timestamp::now().millis(),
+        };
+        room.send(Cmd::Join {
+            slot,
+            device,
+            reply,
+        })
+        .await
+        .map_err(|_| RoomError::new(C::RoomClosed, "the room has closed"))?;
+        joined
+            .await
+            .map_err(|_| RoomError::new(C::RoomClosed, "the room has closed"))??;
+        Ok(Connection { id, frames, room })
+    }
+
+    async fn room(&self, session_id: i64) -> Result<mpsc::Sender<Cmd>, RoomError> {
+        let mut running = self.inner.running.lock().await;
+        if let Some(tx) = running.get(&session_id).filter(|tx| !tx.is_closed()) {
+            return Ok(tx.clone());
+        }
+        let internal = |e: LiveError| {
+            tracing::error!(error = %e, session = session_id, "cannot start room");
+            RoomError::new(C::Internal, "the room could not start")
+        };
+        let session = match self.inner.sessions.get(session_id).await {
+            Ok(s) => s,
+            Err(LiveError::SessionNotFound(_)) => {
+                return Err(RoomError::new(
+                    C::RoomNotFound,
+                    format!("no live session {session_id}"),
+                ))
+            }
+            Err(e) => return Err(internal(e)),
+        };
+        if !session.state.is_open() {
+            return Err(RoomError::new(
+                C::RoomClosed,
+                format!("this session has {}", session.state),
+            ));
+        }
+        let bag = bag_entries(&self.inner.sessions, session_id)
+            .await
+            .map_err(internal)?;
+        let now = Timestamp::now().millis();
+        let mut rec = log::recover(&self.inner.store, session_id, bag, now)
+            .await
+            .map_err(internal)?;
+        rec.state.banned = log::banned(&self.inner.store).await.map_err(internal)?;
+        rec.state.followers = log::followers(&self.inner.store, session.host_id)
+            .await
+            .map_err(internal)?;
+        let (tx, rx) = mpsc::channel(4096);
+        let room = Room {
+            session_id,
+            info: json!({"id": session.id, "title": session.title, "state": session.state, "cover_url": session.cover_url,
+                         "host": {"id": session.host_id, "nick": session.host_name}, "channel": session.channel}),
+            host_id: session.host_id,
+            state: rec.state,
+            seq: rec.next_seq,
+            peak: rec.peak,
+            logged_peak: rec.peak,
+            entries: rec.entries,
+            conns: HashMap::new(),
+            public: Vec::new(),
+            rows: Vec::new(),
+            comments: VecDeque::new(),
+            sent_likes: u64::MAX,
+            sent_online: usize::MAX,
+            skips: 0,
+            closed: false,
+        };
+        tokio::spawn(room.run(rx, self.clone()));
+        running.insert(session_id, tx.clone());
+        tracing::info!(session = session_id, "room started");
+        Ok(tx)
+    }
+
+    async fn running(&self, session_id: i64) -> Option<mpsc::Sender<Cmd>> {
+        self.inner.running.lock().await.get(&session_id).cloned()
+    }
+
+    /// Tells a running room its bag changed.
+    pub async fn bag_changed(&self, session_id: i64) {
+        if let Some(tx) = self.running(session_id).await {
+            match bag_entries(&self.inner.sessions, session_id).await {
+                Ok(bag) => {
+                    let _ = tx.send(Cmd::Bag(bag)).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not refresh the room's bag"),
+            }
+        }
+    }
+
+    /// Tells a running room its session changed state (ended rooms close).
+    pub async fn state_changed(&self, session_id: i64, state: SessionState) {
+        if let Some(tx) = self.running(session_id).await {
+            let _ = tx.send(Cmd::State(state)).await;
+        }
+    }
+
+    /// Live figures of a room; zeros with the logged totals when it is not running here.
+    pub async fn stats(&self, session_id: i64) -> Option<RoomStats> {
+        let tx = self.running(session_id).await?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(Cmd::Stats(reply)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Waits until every event so far is in the log.
+    pub async fn flush(&self) {
+        self.inner.log.flush().await;
+    }
+
+    /// Stops every room (each flushes its last tick) and waits for the log: for shutdown.
+    pub async fn shutdown(&self) {
+        let rooms: Vec<mpsc::Sender<Cmd>> =
+            self.inner.running.lock().await.values().cloned().collect();
+        for tx in rooms {
+            let (reply, done) = oneshot::channel();
+            if tx.send(Cmd::Stop(reply)).await.is_ok() {
+                let _ = done.await;
+            }
+        }
+        self.flush().await;
+    }
+
+    async fn stopped(&self, session_id: i64) {
+        let mut running = self.inner.running.lock().await;
+        if running.get(&session_id).is_some_and(|tx| tx.is_closed()) {
+            running.remove(&session_id);
+        }
+    }
+}
+
+async fn bag_entries(sessions: &Sessions, id: i64) -> Result<Vec<BagEntry>, LiveError> {
+    Ok(sessions
+        .bag(id)
+        .await?
+        .into_iter()
+        .filter(|i| i.product.on_shelf)
+        .map(|i| BagEntry {
+            position: i.position,
+            product_id: i.product.id,
+            title: i.product.title.clone(),
+            image: i.product.images.first().cloned(),
+            price_min_fen: i.product.price_min_fen,
+            price_max_fen: i.product.price_max_fen,
+            stock: i.product.total_stock,
+        })
+        .collect())
+}
+
+struct Room {
+    session_id: i64,
+    info: Value,
+    host_id: Option<i64>,
+    state: RoomState,
+    seq: i64,
+    peak: u64,
+    logged_peak: u64,
+    entries: u64,
+    conns: HashMap<u64, Slot>,
+    /// This tick's events for everyone.
+    public: Vec<Value>,
+    /// This tick's rows for the log.
+    rows: Vec<LogRow>,
+    comments: VecDeque<i64>,
+    sent_likes: u64,
+    sent_online: usize,
+    skips: u64,
+    closed: bool,
+}
+
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+impl Room {
+    async fn run(mut self, mut rx: mpsc::Receiver<Cmd>, rooms: Rooms) {
+        let config = rooms.inner.config.clone();
+        let mut tick = tokio::time::interval(config.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_stats = Instant::now();
+        let mut last_ping = Instant::now();
+        let mut empty_since: Option<Instant> = None;
+        let mut stopped = None;
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(Cmd::Stop(reply)) => {
+                        stopped = Some(reply);
+                        break;
+                    }
+                    Some(cmd) => self.handle(cmd, &rooms),
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    let stats = last_stats.elapsed() >= Duration::from_secs(1);
+                    if stats {
+                        last_stats = Instant::now();
+                    }
+                    self.flush(stats, &rooms.inner.log).await;
+                    if last_ping.elapsed() >= PING_EVERY {
+                        last_ping = Instant::now();
+                        let ping = ws::encode_frame(ws::OP_PING, b"");
+                        for c in self.conns.values() {
+                            let _ = c.tx.try_send(ping.clone());
+                        }
+                    }
+                    if self.conns.is_empty() {
+                        let since = *empty_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= config.idle_stop || self.closed {
+                            break;
+                        }
+                    } else {
+                        empty_since = None;
+                    }
+                }
+            }
+        }
+        rx.close();
+        self.flush(false, &rooms.inner.log).await;
+        let bye = ws::close_frame(ws::CLOSE_GOING_AWAY, "the room is restarting or has closed");
+        for c in self.conns.values() {
+            let _ = c.tx.try_send(bye.clone());
+        }
+        rooms.stopped(self.session_id).await;
+        if let Some(reply) = stopped {
+            let _ = reply.send(());
+        }
+        tracing::info!(session = self.session_id, "room stopped");
+    }
+
+    fn words(rooms: &Rooms) -> Arc<Matcher> {
+        rooms.inner.words.read().expect("words lock").clone()
+    }
+
+    fn handle(&mut self, cmd: Cmd, rooms: &Rooms) {
+        let now = Timestamp::now().millis();
+        match cmd {
+            Cmd::Join {
+                slot,
+                device,
+                reply,
+            } => {
+                if self.closed {
+                    let _ =
+                        reply.send(Err(RoomError::new(C::RoomClosed, "this session has ended")));
+                    return;
+                }
+                self.entries += 1;
+                let mut e = event(
+                    "enter",
+                    json!({"device": device, "nick": slot.actor.nickname}),
+                );
+                e.actor = slot.actor.account;
+                e.public = false;
+                self.record(vec![e], now);
+                let hello = ws::text_frame(
+                    &json!({"v": VERSION, "t": "hello", "you": self.you(&slot.actor)}).to_string(),
+                );
+                let (id, tx) = (slot.id, slot.tx.clone());
+                self.conns.insert(id, slot);
+                let _ = tx.try_send(hello);
+                let _ = tx.try_send(self.snapshot_frame());
+                if self.conns.len() as u64 > self.peak {
+                    self.peak = self.conns.len() as u64;
+                }
+                let _ = reply.send(Ok(()));
+            }
+            Cmd::Leave { conn } => {
+                if let Some(slot) = self.conns.remove(&conn) {
+                    let mut e = event("leave", json!({}));
+                    e.actor = slot.actor.account;
+                    e.amount = Some(now - slot.joined);
+                    e.public = false;
+                    self.record(vec![e], now);
+                }
+            }
+            Cmd::Msg { conn, incoming } => {
+                let Some(actor) = self.conns.get(&conn).map(|c| c.actor.clone()) else {
+                    return;
+                };
+                match self.apply(&actor, incoming.msg, now, rooms) {
+                    Ok(events) => self.record(events, now),
+                    Err(e) => {
+                        if let Some(c) = self.conns.get(&conn) {
+                            let _ = c
+                                .tx
+                                .try_send(ws::text_frame(&error_json(&e, incoming.r#ref.as_ref())));
+                        }
+                    }
+                }
+            }
+            Cmd::Bag(bag) => {
+                self.state.bag = bag;
+                if self
+                    .state
+                    .pinned
+                    .is_some_and(|p| !self.state.bag.iter().any(|b| b.product_id == p))
+                {
+                    self.state.pinned = None;
+                }
+                let bag: Vec<Value> = self.state.bag.iter().map(BagEntry::json).collect();
+                self.record(
+                    vec![event(
+                        "bag",
+                        json!({"bag": bag, "pinned": self.state.pinned}),
+                    )],
+                    now,
+                );
+            }
+            Cmd::State(state) => {
+                self.info["state"] = json!(state);
+                self.record(vec![event("session_state", json!({"state": state}))], now);
+                if !state.is_open() {
+                    self.closed = true;
+                }
+            }
+            Cmd::Stats(reply) => {
+                let _ = reply.send(self.stats(now));
+            }
+            Cmd::Stop(_) => {}
+        }
+    }
+
+    fn apply(
+        &mut self,
+        a: &Actor,
+        msg: ClientMsg,
+        now: i64,
+        rooms: &Rooms,
+    ) -> Result<Vec<Event>, RoomError> {
+        if msg.is_control() && !a.can_control {
+            return Err(RoomError::new(
+                C::Forbidden,
+                "only the host or the room controller can do this",
+            ));
+        }
+        if self.closed && !matches!(msg, ClientMsg::Ping) {
+            return Err(RoomError::new(C::RoomClosed, "this session has ended"));
+        }
+        let id = self.seq;
+        let s = &mut self.state;
+        match msg {
+            ClientMsg::Ping => Ok(vec![]),
+            ClientMsg::Chat { text } => {
+                let events = s.chat(a, &text, id, now, &Self::words(rooms))?;
+                self.comments.push_back(now);
+                Ok(events)
+            }
+            ClientMsg::Like { n } => {
+                s.like(n);
+                Ok(vec![])
+            }
+            ClientMsg::Follow => {
+                let events = s.follow(a)?;
+                if let (false, Some(account), Some(host)) =
+                    (events.is_empty(), a.account, self.host_id)
+                {
+                    let store = rooms.inner.store.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = log::add_follow(&store, account, host, now).await {
+                            tracing::warn!(error = %e, "could not record a follow");
+                        }
+                    });
+                }
+                Ok(events)
+            }
+            ClientMsg::Vote { poll, option } => s.vote(a, poll, option),
+            ClientMsg::Enter { lottery } => s.enter(a, lottery),
+            ClientMsg::Ask { text } => s.ask(a, &text, id, now, &Self::words(rooms)),
+            ClientMsg::Upvote { question } => s.upvote(a, question),
+            ClientMsg::Pin { product } => s.pin(a, product),
+            ClientMsg::Unpin => s.unpin(a),
+            ClientMsg::Announce { text } => s.announce(a, &text, now),
+            ClientMsg::PollOpen { question, options } => s.open_poll(a, id, &question, &options),
+            ClientMsg::PollClose { poll } => s.close_poll(a, poll),
+            ClientMsg::LotteryOpen(spec) => s.open_lottery(a, id, &spec),
+            ClientMsg::LotteryDraw { lottery } => s.draw_lottery(a, lottery, rand::random()),
+            ClientMsg::Answer { question, answer } => s.answer(a, question, &answer),
+            ClientMsg::PinQuestion { question } => s.pin_question(a, question),
+            ClientMsg::DeleteChat { id } => s.delete_chat(a, id),
+            ClientMsg::Mute { account, minutes } => s.mute(a, account, minutes, now),
+            ClientMsg::Ban { account } | ClientMsg::Unban { account } => {
+                let ban = matches!(msg, ClientMsg::Ban { .. });
+                let events = if ban {
+                    s.ban(a, account)?
+                } else {
+                    s.unban(a, account)?
+                };
+                let store = rooms.inner.store.clone();
+                let by = a.account;
+                tokio::spawn(async move {
+                    if let Err(e) = log::set_ban(&store, account, by, ban, now).await {
+                        tracing::error!(error = %e, "could not record a chat ban");
+                    }
+                });
+                Ok(events)
+            }
+        }
+    }
+
+    /// Gives events their sequence numbers, queues them for the log and (if public) the batch.
+    fn record(&mut self, events: Vec<Event>, now: i64) {
+        for e in events {
+            let seq = self.seq;
+            if e.log {
+                self.seq += 1;
+                self.rows.push(LogRow {
+                    session_id: self.session_id,
+                    seq,
+                    kind: e.kind,
+                    actor: e.actor,
+                    ref_id: e.ref_id,
+                    amount: e.amount,
+                    payload: e.data.to_string(),
+                    at: now,
+                });
+            }
+            if e.public {
+                let mut v = e.data;
+                if let Value::Object(m) = &mut v {
+                    m.insert("k".into(), json!(e.kind));
+                    m.insert("seq".into(), json!(seq));
+                }
+                self.public.push(v);
+            }
+        }
+    }
+
+    fn you(&self, a: &Actor) -> Value {
+        let s = &self.state;
+        let voted = a.account.and_then(|id| {
+            s.poll.as_ref().and_then(|p| {
+                p.voters
+                    .get(&id)
+                    .map(|o| json!({"poll": p.id, "option": o}))
+            })
+        });
+        let entered = a
+            .account
+            .is_some_and(|id| s.lottery.as_ref().is_some_and(|l| l.entered.contains(&id)));
+        json!({"id": a.account, "nick": a.nickname, "staff": a.staff, "can_control": a.can_control,
+               "following": a.account.is_some_and(|id| s.followers.contains(&id)),
+               "voted": voted, "entered": entered,
+               "muted_until": a.account.and_then(|id| s.muted.get(&id)),
+               "banned": a.account.is_some_and(|id| s.banned.contains(&id))})
+    }
+
+    fn snapshot_frame(&self) -> Bytes {
+        let mut snap = self.state.snapshot();
+        snap["v"] = json!(VERSION);
+        snap["t"] = json!("snapshot");
+        snap["seq"] = json!(self.seq - 1);
+        snap["session"] = self.info.clone();
+        snap["online"] = json!(self.conns.len());
+        ws::text_frame(&snap.to_string())
+    }
+
+    fn stats(&self, now: i64) -> RoomStats {
+        let cutoff = now - 60_000;
+        RoomStats {
+            session_id: self.session_id,
+            online: self.conns.len() as u64,
+            peak: self.peak,
+            entries: self.entries,
+            likes: self.state.likes + self.state.pending_likes,
+            comments_per_minute: self.comments.iter().filter(|t| **t >= cutoff).count() as u64,
+            lottery_entries: self
+                .state
+                .lottery
+                .as_ref()
+                .map_or(0, |l| l.entrants.len() as u64),
+            lagging_skips: self.skips,
+        }
+    }
+
+    async fn flush(&mut self, with_stats: bool, log: &EventLog) {
+        let now = Timestamp::now().millis();
+        if let Some(e) = self.state.flush_likes() {
+            self.record(vec![e], now);
+        }
+        let tallies = self.state.flush_tallies();
+        self.record(tallies, now);
+        let cutoff = now - 60_000;
+        while self.comments.front().is_some_and(|t| *t < cutoff) {
+            self.comments.pop_front();
+        }
+        if with_stats && self.peak > self.logged_peak {
+            self.logged_peak = self.peak;
+            let mut e = event("peak", json!({}));
+            e.amount = Some(self.peak as i64);
+            e.public = false;
+            self.record(vec![e], now);
+        }
+        let online = self.conns.len();
+        let likes = self.state.likes;
+        let changed =
+            !self.public.is_empty() || likes != self.sent_likes || online != self.sent_online;
+        if changed || with_stats {
+            let mut batch = json!({"v": VERSION, "t": "batch", "seq": self.seq - 1, "online": online, "likes": likes,
+                                   "events": std::mem::take(&mut self.public)});
+            if with_stats {
+                batch["stats"] = serde_json::to_value(self.stats(now)).unwrap_or(Value::Null);
+            }
+            self.sent_likes = likes;
+            self.sent_online = online;
+            let frame = ws::text_frame(&batch.to_string());
+            // A lagging connection resumes with a fresh snapshot once half its queue is free.
+            let ready = |c: &Slot| c.lagging && c.tx.capacity() * 2 >= c.tx.max_capacity();
+            let snapshot = self
+                .conns
+                .values()
+                .any(ready)
+                .then(|| self.snapshot_frame());
+            for c in self.conns.values_mut() {
+                if c.lagging {
+                    if let (true, Some(snap)) = (ready(c), &snapshot) {
+                        if c.tx.try_send(snap.clone()).is_ok() {
+                            c.lagging = false;
+                        }
+                    }
+                    continue;
+                }
+                if c.tx.try_send(frame.clone()).is_err() {
+                    c.lagging = true;
+                    self.skips += 1;
+                }
+            }
+        }
+        if self.closed && !self.conns.is_empty() {
+            let bye = ws::close_frame(ws::CLOSE_NORMAL, "the session has ended");
+            for (_, c) in self.conns.drain() {
+                let _ = c.tx.try_send(bye.clone());
+            }
+        }
+        if !self.rows.is_empty() {
+            log.append(std::mem::take(&mut self.rows)).await;
+        }
+    }
+}
+
+fn event(kind: &'static str, data: Value) -> Event {
+    Event {
+        kind,
+        actor: None,
+        ref_id: None,
+        amount: None,
+        data,
+        public: true,
+        log: true,
+    }
+}

@@ -1,0 +1,11 @@
+//! The live room: one owner task per room ([`engine`]), its rules ([`state`]), chat moderation
+//! ([`moderation`]), the durable event log ([`log`]) and the per-connection loop ([`conn`]).
+
+pub mod conn;
+pub mod engine;
+pub mod log;
+pub mod moderation;
+pub mod state;
+
+pub use engine::{Connection, RoomConfig, RoomStats, Rooms};
+pub use state::Actor;

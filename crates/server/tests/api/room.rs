@@ -1,0 +1,493 @@
+//! The live room over real WebSocket connections.
+
+use crate::common::TestApp;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use sellstream_accounts::Role;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Viewer {
+    ws: Socket,
+    /// Frames read but not yet looked at.
+    seen: Vec<Value>,
+    /// Events of batches read but not yet looked at.
+    events: Vec<Value>,
+}
+
+impl Viewer {
+    async fn join(app: &TestApp, session: i64, token: Option<&str>) -> Viewer {
+        let mut v = Viewer::join_raw(app, session, token).await;
+        v.frame("hello").await;
+        v.frame("snapshot").await;
+        v
+    }
+
+    async fn join_raw(app: &TestApp, session: i64, token: Option<&str>) -> Viewer {
+        let url = format!(
+            "{}/ws/rooms/{session}",
+            app.base.replace("http://", "ws://")
+        );
+        let mut req = url.into_client_request().unwrap();
+        if let Some(t) = token {
+            req.headers_mut()
+                .insert("cookie", format!("ss_session={t}").parse().unwrap());
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        Viewer {
+            ws,
+            seen: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, msg: Value) {
+        self.ws.send(Message::text(msg.to_string())).await.unwrap();
+    }
+
+    async fn read(&mut self) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), self.ws.next())
+                .await
+                .ok()??
+            {
+                Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).unwrap()),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// Reads one frame into `seen` (and its events into `events`).
+    async fn pull(&mut self, what: &str) {
+        let f = self
+            .read()
+            .await
+            .unwrap_or_else(|| panic!("connection ended waiting for {what}"));
+        if let Some(es) = f["events"].as_array() {
+            self.events.extend(es.iter().cloned());
+        }
+        self.seen.push(f);
+    }
+
+    /// The next frame of type `t` (frames before it are kept for later looks).
+    async fn frame(&mut self, t: &str) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(i) = self.seen.iter().position(|f| f["t"] == t) {
+                return self.seen.remove(i);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no `{t}` frame within 10 s"
+            );
+            self.pull(t).await;
+        }
+    }
+
+    /// The next event of kind `k` in a batch.
+    async fn event(&mut self, k: &str) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(i) = self.events.iter().position(|e| e["k"] == k) {
+                return self.events.remove(i);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no `{k}` event within 10 s"
+            );
+            self.pull(k).await;
+        }
+    }
+
+    /// The next event of kind `k` that satisfies `pred` (others of that kind are passed over).
+    async fn event_where(&mut self, k: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let e = self.event(k).await;
+            if pred(&e) {
+                return e;
+            }
+        }
+    }
+
+    /// Waits for a batch satisfying `pred`.
+    async fn batch_until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no such batch within 10 s"
+            );
+            let b = self.frame("batch").await;
+            if pred(&b) {
+                return b;
+            }
+        }
+    }
+
+    async fn error(&mut self) -> Value {
+        self.frame("error").await
+    }
+}
+
+/// A live session with two products in the bag; returns (session, first product, operator token).
+async fn live_room(app: &TestApp) -> (i64, i64, String) {
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let mut products = Vec::new();
+    for code in ["LS-1", "LS-2"] {
+        let (_, p) = app
+            .post(
+                "/api/v1/products",
+                &op,
+                json!({"title": format!("口红 {code}"), "images": ["/demo/lipstick.svg"],
+                "skus": [{"code": code, "price_fen": 12900, "stock": 5}]}),
+            )
+            .await;
+        products.push(p["id"].as_i64().unwrap());
+    }
+    let (s, sess) = app
+        .post(
+            "/api/v1/sessions",
+            &op,
+            json!({"title": "今晚直播", "theme": "custom",
+            "scheduled_start": "2026-01-01T12:00:00Z", "scheduled_end": "2026-01-01T14:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sess}");
+    let id = sess["id"].as_i64().unwrap();
+    for p in &products {
+        app.post(
+            &format!("/api/v1/sessions/{id}/bag"),
+            &op,
+            json!({"product_id": p}),
+        )
+        .await;
+    }
+    app.post(
+        &format!("/api/v1/sessions/{id}/transition"),
+        &op,
+        json!({"to": "live"}),
+    )
+    .await;
+    (id, products[0], op)
+}
+
+async fn joining_gives_hello_and_a_snapshot(app: TestApp) {
+    let (id, product, _) = live_room(&app).await;
+    let url = format!("{}/ws/rooms/{id}", app.base.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello: Value = match ws.next().await.unwrap().unwrap() {
+        Message::Text(t) => serde_json::from_str(&t).unwrap(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(hello["t"], "hello");
+    assert_eq!(hello["v"], 1);
+    assert_eq!(hello["you"]["id"], Value::Null, "a guest");
+    let snap: Value = match ws.next().await.unwrap().unwrap() {
+        Message::Text(t) => serde_json::from_str(&t).unwrap(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(snap["t"], "snapshot");
+    assert_eq!(snap["session"]["title"], "今晚直播");
+    assert_eq!(snap["bag"][0]["product"], product);
+    assert_eq!(snap["bag"][0]["position"], 1);
+    assert_eq!(snap["online"], 1);
+    assert_eq!(snap["likes"], 0);
+}
+
+async fn chat_crosses_between_viewers_and_is_moderated(app: TestApp) {
+    let (id, _, _) = live_room(&app).await;
+    let ann = app.customer("13800000001").await;
+    let bob = app.customer("13800000002").await;
+    let host = app.staff("mei", &[Role::Host]).await;
+    let mut a = Viewer::join(&app, id, Some(&ann)).await;
+    let mut b = Viewer::join(&app, id, Some(&bob)).await;
+    let mut h = Viewer::join(&app, id, Some(&host)).await;
+    let mut guest = Viewer::join(&app, id, None).await;
+
+    a.send(json!({"t": "chat", "text": "<b>主播好美</b>"}))
+        .await;
+    let seen = b.event("chat").await;
+    assert_eq!(
+        seen["text"], "<b>主播好美</b>",
+        "text is passed as text, never as markup"
+    );
+    assert_eq!(seen["user"]["nick"], "顾客");
+    let msg_id = seen["id"].as_i64().unwrap();
+
+    a.send(json!({"t": "chat", "text": "有事加 微信 聊", "ref": 42}))
+        .await;
+    let e = a.error().await;
+    assert_eq!(e["code"], "rejected");
+    assert_eq!(e["ref"], 42);
+    assert!(e["message"].as_str().unwrap().contains("contact"), "{e}");
+    a.send(json!({"t": "chat", "text": "打我 13800138000"}))
+        .await;
+    assert_eq!(a.error().await["code"], "rejected");
+
+    guest.send(json!({"t": "chat", "text": "hi"})).await;
+    assert_eq!(guest.error().await["code"], "unauthenticated");
+
+    // The controller deletes a message for everyone, then mutes Ann.
+    h.send(json!({"t": "delete_chat", "id": msg_id})).await;
+    assert_eq!(b.event("chat_deleted").await["id"], msg_id);
+    let ann_id = app.get("/api/v1/auth/me", &ann).await.1["id"]
+        .as_i64()
+        .unwrap();
+    h.send(json!({"t": "mute", "account": ann_id, "minutes": 10}))
+        .await;
+    h.event("muted").await;
+    a.send(json!({"t": "chat", "text": "还能说话吗"})).await;
+    assert_eq!(a.error().await["code"], "muted");
+    // Viewers cannot moderate.
+    b.send(json!({"t": "ban", "account": ann_id})).await;
+    assert_eq!(b.error().await["code"], "forbidden");
+    h.send(json!({"t": "ban", "account": ann_id})).await;
+    h.event("banned").await;
+    b.send(json!({"t": "chat", "text": "还在"})).await;
+    h.event_where("chat", |e| e["text"] == "还在").await;
+}
+
+async fn likes_are_counted_not_broadcast_one_by_one(app: TestApp) {
+    let (id, _, _) = live_room(&app).await;
+    let ann = app.customer("13800000001").await;
+    let mut a = Viewer::join(&app, id, Some(&ann)).await;
+    let mut watcher = Viewer::join(&app, id, None).await;
+    for _ in 0..10 {
+        a.send(json!({"t": "like", "n": 10})).await;
+    }
+    let b = watcher.batch_until(|b| b["likes"] == 100).await;
+    assert!(
+        b["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["k"] != "like"),
+        "no per-like events"
+    );
+    app.state.rooms.flush().await;
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM room_events WHERE session_id = $1 AND kind = 'like'",
+    )
+    .bind(id)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    assert!(
+        (1..=10).contains(&rows),
+        "likes are logged per tick, not per tap: {rows} rows"
+    );
+}
+
+async fn the_controller_pins_polls_and_draws_lotteries(app: TestApp) {
+    let (id, product, _) = live_room(&app).await;
+    let ctl = app.staff("ctl", &[Role::Controller]).await;
+    let ann = app.customer("13800000001").await;
+    let bob = app.customer("13800000002").await;
+    let mut c = Viewer::join(&app, id, Some(&ctl)).await;
+    let mut a = Viewer::join(&app, id, Some(&ann)).await;
+    let mut b = Viewer::join(&app, id, Some(&bob)).await;
+
+    a.send(json!({"t": "pin", "product": product})).await;
+    assert_eq!(a.error().await["code"], "forbidden");
+    c.send(json!({"t": "pin", "product": product})).await;
+    let pin = b.event("pin").await;
+    assert_eq!(pin["product"], product);
+    assert_eq!(pin["position"], 1);
+    assert_eq!(a.event("pin").await["product"], product);
+
+    c.send(json!({"t": "poll_open", "question": "下一个讲哪个？", "options": ["口红", "精华"]}))
+        .await;
+    let poll = a.event("poll_opened").await;
+    let poll_id = poll["id"].as_i64().unwrap();
+    a.send(json!({"t": "vote", "poll": poll_id, "option": 1}))
+        .await;
+    b.send(json!({"t": "vote", "poll": poll_id, "option": 1}))
+        .await;
+    let tally = c
+        .batch_until(|f| {
+            f["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["k"] == "poll_tally" && e["counts"] == json!([0, 2]))
+        })
+        .await;
+    assert!(tally["events"].is_array());
+    a.send(json!({"t": "vote", "poll": poll_id, "option": 0}))
+        .await;
+    assert_eq!(a.error().await["code"], "already_voted");
+    c.send(json!({"t": "poll_close", "poll": poll_id})).await;
+    assert_eq!(b.event("poll_closed").await["counts"], json!([0, 2]));
+
+    c.send(json!({"t": "lottery_open", "title": "福袋", "prize": "口红一支", "winners": 1, "keyword": "想要"})).await;
+    let lottery = a.event("lottery_opened").await;
+    let lottery_id = lottery["id"].as_i64().unwrap();
+    a.send(json!({"t": "chat", "text": "想要想要"})).await;
+    b.send(json!({"t": "enter", "lottery": lottery_id})).await;
+    c.batch_until(|f| {
+        f["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["k"] == "lottery_entries" && e["entries"] == 2)
+    })
+    .await;
+    c.send(json!({"t": "lottery_draw", "lottery": lottery_id}))
+        .await;
+    let drawn = a.event("lottery_drawn").await;
+    let winners = drawn["winners"].as_array().unwrap();
+    assert_eq!(winners.len(), 1);
+    assert!(
+        drawn["seed"].is_string() && drawn["entrants"].as_array().unwrap().len() == 2,
+        "{drawn}"
+    );
+    b.send(json!({"t": "enter", "lottery": lottery_id})).await;
+    assert_eq!(b.error().await["code"], "closed");
+
+    // Q&A.
+    a.send(json!({"t": "ask", "text": "有赠品吗？"})).await;
+    let q = c.event("question").await;
+    let qid = q["id"].as_i64().unwrap();
+    b.send(json!({"t": "upvote", "question": qid})).await;
+    c.event_where("question_updated", |e| e["upvotes"] == 1)
+        .await;
+    c.send(json!({"t": "answer", "question": qid, "answer": "有小样"}))
+        .await;
+    let answered = a
+        .event_where("question_updated", |e| e["answer"] == "有小样")
+        .await;
+    assert_eq!(answered["upvotes"], 1);
+    c.send(json!({"t": "announce", "text": "8点整秒杀"})).await;
+    assert_eq!(b.event("announcement").await["text"], "8点整秒杀");
+}
+
+async fn bad_frames_get_error_frames_and_the_room_stays_healthy(app: TestApp) {
+    let (id, _, _) = live_room(&app).await;
+    let ann = app.customer("13800000001").await;
+    let mut a = Viewer::join(&app, id, Some(&ann)).await;
+    let mut other = Viewer::join(&app, id, None).await;
+    a.send(json!({"t": "dance"})).await;
+    assert_eq!(a.error().await["code"], "unknown_type");
+    a.ws.send(Message::text("{not json")).await.unwrap();
+    assert_eq!(a.error().await["code"], "bad_frame");
+    a.send(json!({"t": "vote", "poll": "x"})).await;
+    assert_eq!(a.error().await["code"], "bad_message");
+    a.send(json!({"t": "vote", "poll": 999, "option": 0})).await;
+    assert_eq!(a.error().await["code"], "not_found");
+    a.send(json!({"t": "chat", "text": "still here"})).await;
+    other
+        .event_where("chat", |e| e["text"] == "still here")
+        .await;
+    // Over 4 KiB: an error frame, then the connection is closed; the others carry on.
+    a.ws.send(Message::text(format!(
+        "{{\"t\":\"chat\",\"text\":\"{}\"}}",
+        "x".repeat(5000)
+    )))
+    .await
+    .unwrap();
+    assert_eq!(a.error().await["code"], "too_large");
+    assert!(
+        a.read().await.is_none(),
+        "closed after a frame over the limit"
+    );
+    let bob = app.customer("13800000002").await;
+    let mut b = Viewer::join(&app, id, Some(&bob)).await;
+    b.send(json!({"t": "chat", "text": "ok"})).await;
+    other.event_where("chat", |e| e["text"] == "ok").await;
+}
+
+async fn unknown_and_ended_rooms_are_refused(app: TestApp) {
+    let (id, _, op) = live_room(&app).await;
+    let ws = |path: String| {
+        let url = format!("{}{path}", app.base.replace("http://", "ws://"));
+        async move { tokio_tungstenite::connect_async(url).await }
+    };
+    match ws("/ws/rooms/9999".into()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 404),
+        other => panic!("{other:?}"),
+    }
+    let mut v = Viewer::join(&app, id, None).await;
+    app.post(
+        &format!("/api/v1/sessions/{id}/transition"),
+        &op,
+        json!({"to": "ended"}),
+    )
+    .await;
+    let ended = v.event("session_state").await;
+    assert_eq!(ended["state"], "ended");
+    match ws(format!("/ws/rooms/{id}")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 409),
+        other => panic!("{other:?}"),
+    }
+    // Plain HTTP on the WebSocket route is a JSON error.
+    let (s, body) = app
+        .call(reqwest::Method::GET, &format!("/ws/rooms/{id}"), None, None)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+async fn a_restarted_server_brings_the_room_back(mut app: TestApp) {
+    let (id, product, _) = live_room(&app).await;
+    let ctl = app.staff("ctl", &[Role::Controller]).await;
+    let ann = app.customer("13800000001").await;
+    let mut c = Viewer::join(&app, id, Some(&ctl)).await;
+    let mut a = Viewer::join(&app, id, Some(&ann)).await;
+    a.send(json!({"t": "chat", "text": "第一条"})).await;
+    a.send(json!({"t": "like", "n": 7})).await;
+    c.send(json!({"t": "pin", "product": product})).await;
+    c.send(json!({"t": "announce", "text": "欢迎"})).await;
+    c.send(json!({"t": "poll_open", "question": "选哪个", "options": ["A", "B", "C"]}))
+        .await;
+    let poll = a.event("poll_opened").await["id"].as_i64().unwrap();
+    a.send(json!({"t": "vote", "poll": poll, "option": 2}))
+        .await;
+    c.send(json!({"t": "lottery_open", "title": "福袋", "winners": 1}))
+        .await;
+    let lottery = a.event("lottery_opened").await["id"].as_i64().unwrap();
+    a.send(json!({"t": "enter", "lottery": lottery})).await;
+    c.batch_until(|f| {
+        f["likes"] == 7
+            && f["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["k"] == "lottery_entries")
+    })
+    .await;
+
+    app.restart().await;
+    assert!(
+        a.read().await.is_none() || a.read().await.is_none(),
+        "the old connection is closed"
+    );
+    let mut again = Viewer::join_raw(&app, id, Some(&ann)).await;
+    let hello = again.frame("hello").await;
+    assert_eq!(hello["you"]["voted"]["option"], 2, "{hello}");
+    assert_eq!(hello["you"]["entered"], true);
+    let snap = again.frame("snapshot").await;
+    assert_eq!(snap["chat"][0]["text"], "第一条");
+    assert_eq!(snap["likes"], 7);
+    assert_eq!(snap["pinned"]["product"], product);
+    assert_eq!(snap["announcement"]["text"], "欢迎");
+    assert_eq!(snap["poll"]["counts"], json!([0, 0, 1]));
+    assert_eq!(snap["poll"]["open"], true);
+    assert_eq!(snap["lottery"]["entries"], 1);
+    assert_eq!(snap["lottery"]["open"], true);
+    assert_eq!(snap["bag"].as_array().unwrap().len(), 2);
+}
+
+crate::on_both_backends!(
+    joining_gives_hello_and_a_snapshot,
+    chat_crosses_between_viewers_and_is_moderated,
+    likes_are_counted_not_broadcast_one_by_one,
+    the_controller_pins_polls_and_draws_lotteries,
+    bad_frames_get_error_frames_and_the_room_stays_healthy,
+    unknown_and_ended_rooms_are_refused,
+    a_restarted_server_brings_the_room_back,
+);
