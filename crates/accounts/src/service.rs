@@ -237,6 +237,15 @@ impl Accounts {
         }
     }
 
+    /// The id of the account with this phone number, if any.
+    pub async fn find_id_by_phone(&self, phone: &str) -> Result<Option<i64>, AccountsError> {
+        Ok(sqlx::query("SELECT id FROM accounts WHERE phone = $1")
+            .bind(phone)
+            .fetch_optional(self.store.pool())
+            .await?
+            .map(|r| r.get(0)))
+    }
+
     /// Staff, optionally only those with `role` or matching `q` (username or nickname).
     pub async fn list_staff(
         &self,

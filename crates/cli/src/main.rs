@@ -1,6 +1,7 @@
 //! `sellstream`: one binary for the server and its chores.
 
 mod demo;
+mod simulate;
 mod user;
 
 use anyhow::Context;
@@ -104,6 +105,9 @@ struct ServeArgs {
     /// Serve the web UI from this folder (e.g. web/dist) instead of the built-in copy.
     #[arg(long, env = "SELLSTREAM_WEB_DIR")]
     web_dir: Option<PathBuf>,
+    /// Simulated viewers in every live room (chat, likes, votes, lottery entries), for demos.
+    #[arg(long, env = "SELLSTREAM_SIMULATE")]
+    simulate: bool,
     /// Mark the session cookie Secure; set when users reach sellstream over HTTPS.
     #[arg(long, env = "SELLSTREAM_SECURE_COOKIES")]
     secure_cookies: bool,
@@ -169,6 +173,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .await
     .context("while starting the room engine")?;
     let rooms = state.rooms.clone();
+    if args.simulate {
+        simulate::start(state.clone());
+    }
     spawn_housekeeping(state.clone());
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "products", description = "Products and SKUs"),
         (name = "sessions", description = "Live sessions, their states and shopping bags"),
         (name = "public", description = "What viewers see without signing in"),
+        (name = "moderation", description = "The banned-word list chat is checked against"),
     )
 )]
 pub struct ApiDoc;

@@ -42,6 +42,15 @@ impl Default for RoomConfig {
     }
 }
 
+/// An entry of the banned-word list.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct BannedWord {
+    pub word: String,
+    /// `abuse`, `contact`, `trading` or `custom`.
+    pub category: String,
+    pub created_at: Timestamp,
+}
+
 /// The room's live figures, for the controller console and `/metrics`.
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct RoomStats {
@@ -90,7 +99,8 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub(crate) async fn send(&self, incoming: Incoming) -> bool {
+    /// Hands a message to the room as if it came over the socket; `false` once the room is gone.
+    pub async fn send(&self, incoming: Incoming) -> bool {
         self.room
             .send(Cmd::Msg {
                 conn: self.id,
@@ -161,6 +171,75 @@ impl Rooms {
         let n = matcher.len();
         *self.inner.words.write().expect("words lock") = Arc::new(matcher);
         Ok(n)
+    }
+
+    /// The banned-word list, optionally filtered.
+    pub async fn words(
+        &self,
+        q: Option<&str>,
+        category: Option<WordCategory>,
+    ) -> Result<Vec<BannedWord>, LiveError> {
+        let rows = sqlx::query(
+            "SELECT word, category, created_at FROM banned_words
+             WHERE ($1 = '' OR word LIKE $2) AND ($3 = '' OR category = $3) ORDER BY category, word",
+        )
+        .bind(q.unwrap_or(""))
+        .bind(format!("%{}%", q.unwrap_or("")))
+        .bind(category.map_or("", WordCategory::as_str))
+        .fetch_all(self.inner.store.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let c: String = r.try_get("category")?;
+                Ok(BannedWord {
+                    word: r.try_get("word")?,
+                    category: c,
+                    created_at: Timestamp::from_millis(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a word (1–30 characters) and applies the new list at once.
+    pub async fn add_word(
+        &self,
+        word: &str,
+        category: WordCategory,
+    ) -> Result<BannedWord, LiveError> {
+        let word = word.trim().to_lowercase();
+        if !(1..=30).contains(&word.chars().count()) {
+            return Err(LiveError::Invalid("word: 1–30 characters".into()));
+        }
+        let now = Timestamp::now();
+        let done = sqlx::query("INSERT INTO banned_words (word, category, created_at) VALUES ($1, $2, $3) ON CONFLICT (word) DO NOTHING")
+            .bind(&word)
+            .bind(category.as_str())
+            .bind(now.millis())
+            .execute(self.inner.store.pool())
+            .await?
+            .rows_affected();
+        if done == 0 {
+            return Err(LiveError::Invalid(format!(
+                "word: `{word}` is already on the list"
+            )));
+        }
+        self.reload_words().await?;
+        Ok(BannedWord {
+            word,
+            category: category.as_str().to_owned(),
+            created_at: now,
+        })
+    }
+
+    /// Removes a word; `false` when it was not on the list.
+    pub async fn remove_word(&self, word: &str) -> Result<bool, LiveError> {
+        let n = sqlx::query("DELETE FROM banned_words WHERE word = $1")
+            .bind(word.trim().to_lowercase())
+            .execute(self.inner.store.pool())
+            .await?
+            .rows_affected();
+        self.reload_words().await?;
+        Ok(n > 0)
     }
 
     pub fn check_words(&self, text: &str) -> Result<(), String> {
@@ -295,6 +374,14 @@ impl Rooms {
         let (reply, rx) = oneshot::channel();
         tx.send(Cmd::Stats(reply)).await.ok()?;
         rx.await.ok()
+    }
+
+    pub async fn drawn_lotteries(
+        &self,
+        session_id: i64,
+    ) -> Result<Vec<log::DrawnLottery>, LiveError> {
+        self.inner.sessions.get(session_id).await?;
+        log::drawn_lotteries(&self.inner.store, session_id).await
     }
 
     /// Waits until every event so far is in the log.

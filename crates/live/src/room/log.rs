@@ -418,3 +418,47 @@ pub async fn add_follow(store: &Store, account: i64, host: i64, now: i64) -> Res
         .await?;
     Ok(())
 }
+
+/// A drawn lottery as the log recorded it: everything needed to re-run the draw.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DrawnLottery {
+    pub id: i64,
+    pub title: String,
+    pub prize: String,
+    pub winners_wanted: u64,
+    pub keyword: Option<String>,
+    pub condition: Option<String>,
+    pub entries: u64,
+    /// `[{id, nick}]`
+    #[schema(value_type = Vec<Object>)]
+    pub winners: Value,
+    /// The draw's seed (decimal string, a u64).
+    pub seed: String,
+    /// Entrant account ids in entry order.
+    pub entrants: Vec<i64>,
+    pub drawn_at: sellstream_core::Timestamp,
+}
+
+/// The session's drawn lotteries, newest first.
+pub async fn drawn_lotteries(store: &Store, session: i64) -> Result<Vec<DrawnLottery>, LiveError> {
+    let drawn = events(store, &format!("SELECT {COLS} FROM room_events WHERE session_id = $1 AND kind = 'lottery_drawn' ORDER BY seq DESC"), session, None).await?;
+    Ok(drawn
+        .into_iter()
+        .map(|e| {
+            let d = e.data;
+            DrawnLottery {
+                id: e.ref_id.unwrap_or(0),
+                title: d["title"].as_str().unwrap_or("").to_owned(),
+                prize: d["prize"].as_str().unwrap_or("").to_owned(),
+                winners_wanted: d["winners_wanted"].as_u64().unwrap_or(0),
+                keyword: d["keyword"].as_str().map(str::to_owned),
+                condition: d["condition"].as_str().map(str::to_owned),
+                entries: d["entries"].as_u64().unwrap_or(0),
+                winners: d["winners"].clone(),
+                seed: d["seed"].as_str().unwrap_or("").to_owned(),
+                entrants: serde_json::from_value(d["entrants"].clone()).unwrap_or_default(),
+                drawn_at: sellstream_core::Timestamp::from_millis(e.at),
+            }
+        })
+        .collect())
+}

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod brand;
 pub mod health;
+pub mod moderation;
 pub mod overview;
 pub mod products;
 pub mod public;
@@ -42,4 +43,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(public::sessions))
         .routes(routes!(public::session))
         .routes(routes!(overview::overview))
+        .routes(routes!(sessions::lotteries))
+        .routes(routes!(sessions::room_stats))
+        .routes(routes!(moderation::list, moderation::add))
+        .routes(routes!(moderation::remove))
+        .routes(routes!(moderation::check))
 }

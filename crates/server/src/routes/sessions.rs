@@ -199,3 +199,41 @@ pub async fn remove_from_bag(
     state.rooms.bag_changed(id).await;
     Ok(axum::Json(Bag { items }))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct LotteryList {
+    pub items: Vec<sellstream_live::room::DrawnLottery>,
+}
+
+/// The session's drawn lotteries with winners, seed and entrants, newest first (any staff).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/lotteries", tag = "sessions", params(("id" = i64, Path)),
+    responses((status = 200, body = LotteryList), (status = 404, body = ErrorBody)))]
+pub async fn lotteries(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<LotteryList>, ApiError> {
+    Ok(axum::Json(LotteryList {
+        items: state.rooms.drawn_lotteries(id).await?,
+    }))
+}
+
+/// The room's live figures while it runs on this node (any staff).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/room", tag = "sessions", params(("id" = i64, Path)),
+    responses((status = 200, body = sellstream_live::RoomStats), (status = 404, body = ErrorBody)))]
+pub async fn room_stats(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<sellstream_live::RoomStats>, ApiError> {
+    state.sessions.get(id).await?;
+    let stats = state
+        .rooms
+        .stats(id)
+        .await
+        .unwrap_or(sellstream_live::RoomStats {
+            session_id: id,
+            ..Default::default()
+        });
+    Ok(axum::Json(stats))
+}

@@ -349,6 +349,18 @@ async fn the_controller_pins_polls_and_draws_lotteries(app: TestApp) {
     );
     b.send(json!({"t": "enter", "lottery": lottery_id})).await;
     assert_eq!(b.error().await["code"], "closed");
+    app.state.rooms.flush().await;
+    let (_, listed) = app
+        .get(&format!("/api/v1/sessions/{id}/lotteries"), &ctl)
+        .await;
+    let l = &listed["items"][0];
+    assert_eq!(l["id"], lottery_id);
+    assert_eq!(
+        l["winners"], drawn["winners"],
+        "the operator sees the winners"
+    );
+    assert_eq!(l["seed"], drawn["seed"]);
+    assert_eq!(l["entrants"].as_array().unwrap().len(), 2);
 
     // Q&A.
     a.send(json!({"t": "ask", "text": "有赠品吗？"})).await;
@@ -482,7 +494,106 @@ async fn a_restarted_server_brings_the_room_back(mut app: TestApp) {
     assert_eq!(snap["bag"].as_array().unwrap().len(), 2);
 }
 
+async fn banned_words_are_edited_by_admins_and_apply_at_once(app: TestApp) {
+    let (id, _, _) = live_room(&app).await;
+    let admin = app.staff("root", &[Role::Admin]).await;
+    let ctl = app.staff("ctl", &[Role::Controller]).await;
+    let ann = app.customer("13800000001").await;
+    let (s, starter) = app
+        .get("/api/v1/moderation/words?category=contact", &ctl)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        starter["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["word"] == "加微信"),
+        "a starter list ships"
+    );
+    crate::common::assert_error(
+        &app.get("/api/v1/moderation/words", &ann).await,
+        403,
+        "forbidden",
+    );
+    crate::common::assert_error(
+        &app.post(
+            "/api/v1/moderation/words",
+            &ctl,
+            json!({"word": "x", "category": "custom"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    crate::common::assert_error(
+        &app.post(
+            "/api/v1/moderation/words",
+            &admin,
+            json!({"word": "x", "category": "rude"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+
+    let mut a = Viewer::join(&app, id, Some(&ann)).await;
+    let mut watcher = Viewer::join(&app, id, None).await;
+    a.send(json!({"t": "chat", "text": "竞品链接在这"})).await;
+    watcher
+        .event_where("chat", |e| e["text"] == "竞品链接在这")
+        .await;
+    let (s, _) = app
+        .post(
+            "/api/v1/moderation/words",
+            &admin,
+            json!({"word": "竞品", "category": "custom"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    a.send(json!({"t": "chat", "text": "竞品更便宜"})).await;
+    assert_eq!(a.error().await["code"], "rejected");
+    let (_, check) = app
+        .post(
+            "/api/v1/moderation/check",
+            &ctl,
+            json!({"text": "去竞品看看"}),
+        )
+        .await;
+    assert_eq!(check["ok"], false);
+    let (s, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            "/api/v1/moderation/words/%E7%AB%9E%E5%93%81",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, check) = app
+        .post(
+            "/api/v1/moderation/check",
+            &ctl,
+            json!({"text": "去竞品看看"}),
+        )
+        .await;
+    assert_eq!(check["ok"], true);
+    crate::common::assert_error(
+        &app.call(
+            reqwest::Method::DELETE,
+            "/api/v1/moderation/words/nope",
+            Some(&admin),
+            None,
+        )
+        .await,
+        404,
+        "not_found",
+    );
+}
+
 crate::on_both_backends!(
+    banned_words_are_edited_by_admins_and_apply_at_once,
     joining_gives_hello_and_a_snapshot,
     chat_crosses_between_viewers_and_is_moderated,
     likes_are_counted_not_broadcast_one_by_one,
