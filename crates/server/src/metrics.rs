@@ -4,13 +4,17 @@ use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -34,9 +38,58 @@ pub struct Metrics {
     pub db_idle_connections: Gauge,
 }
 
+/// The room engine's figures, read at each scrape.
+struct RoomCollector(sellstream_live::Rooms);
+
+impl std::fmt::Debug for RoomCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RoomCollector")
+    }
+}
+
+impl Collector for RoomCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let c = self.0.counters();
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        for (name, help, value) in [
+            ("rooms", "Live rooms running on this node", get(&c.rooms)),
+            (
+                "room_connections",
+                "Room WebSocket connections",
+                get(&c.connections),
+            ),
+        ] {
+            let g = ConstGauge::new(value as i64);
+            g.encode(encoder.encode_descriptor(name, help, None, g.metric_type())?)?;
+        }
+        for (name, help, value) in [
+            (
+                "room_frames",
+                "Batch and snapshot frames queued to connections",
+                get(&c.frames),
+            ),
+            (
+                "room_frames_skipped",
+                "Batches skipped for connections that fell behind (they get a snapshot)",
+                get(&c.skips),
+            ),
+            (
+                "room_events",
+                "Room events appended to the event log",
+                get(&c.events),
+            ),
+        ] {
+            let k = ConstCounter::new(value);
+            k.encode(encoder.encode_descriptor(name, help, None, k.metric_type())?)?;
+        }
+        Ok(())
+    }
+}
+
 impl Metrics {
-    pub fn new(backend: &str) -> Self {
+    pub fn new(backend: &str, rooms: sellstream_live::Rooms) -> Self {
         let mut registry = Registry::with_prefix("sellstream");
+        registry.register_collector(Box::new(RoomCollector(rooms)));
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             Histogram::new([

@@ -45,12 +45,12 @@ impl AppState {
         Ok(Self {
             accounts: Accounts::new(store.clone()),
             sessions,
+            metrics: Arc::new(Metrics::new(store.backend().name(), rooms.clone())),
             rooms,
             catalog,
             brand: BrandSettings::new(store.clone()),
             channels: Channels::new(store.clone()),
             limiter: Arc::new(SignInLimiter::standard()),
-            metrics: Arc::new(Metrics::new(store.backend().name())),
             config: Arc::new(config),
             store,
         })

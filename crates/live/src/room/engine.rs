@@ -42,6 +42,19 @@ impl Default for RoomConfig {
     }
 }
 
+/// Running totals of the room engine on this node, read by `/metrics`.
+#[derive(Debug, Default)]
+pub struct RoomCounters {
+    pub rooms: AtomicU64,
+    pub connections: AtomicU64,
+    /// Batch and snapshot frames queued to connections.
+    pub frames: AtomicU64,
+    /// Batches skipped because a connection's queue was full.
+    pub skips: AtomicU64,
+    /// Events appended to the log.
+    pub events: AtomicU64,
+}
+
 /// An entry of the banned-word list.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct BannedWord {
@@ -128,6 +141,7 @@ struct Inner {
     running: Mutex<HashMap<i64, mpsc::Sender<Cmd>>>,
     config: RoomConfig,
     next_conn: AtomicU64,
+    counters: RoomCounters,
 }
 
 /// Every running room of this node.
@@ -151,10 +165,15 @@ impl Rooms {
                 running: Mutex::new(HashMap::new()),
                 config,
                 next_conn: AtomicU64::new(1),
+                counters: RoomCounters::default(),
             }),
         };
         rooms.reload_words().await?;
         Ok(rooms)
+    }
+
+    pub fn counters(&self) -> &RoomCounters {
+        &self.inner.counters
     }
 
     /// Re-reads the banned-word list; every room uses the new one from its next message.
@@ -339,6 +358,7 @@ impl Rooms {
             skips: 0,
             closed: false,
         };
+        self.inner.counters.rooms.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(room.run(rx, self.clone()));
         running.insert(session_id, tx.clone());
         tracing::info!(session = session_id, "room started");
@@ -475,7 +495,7 @@ impl Room {
                     if stats {
                         last_stats = Instant::now();
                     }
-                    self.flush(stats, &rooms.inner.log).await;
+                    self.flush(stats, &rooms).await;
                     if last_ping.elapsed() >= PING_EVERY {
                         last_ping = Instant::now();
                         let ping = ws::encode_frame(ws::OP_PING, b"");
@@ -495,12 +515,17 @@ impl Room {
             }
         }
         rx.close();
-        self.flush(false, &rooms.inner.log).await;
+        self.flush(false, &rooms).await;
         let bye = ws::close_frame(ws::CLOSE_GOING_AWAY, "the room is restarting or has closed");
         for c in self.conns.values() {
             let _ = c.tx.try_send(bye.clone());
         }
         rooms.stopped(self.session_id).await;
+        let counters = &rooms.inner.counters;
+        counters.rooms.fetch_sub(1, Ordering::Relaxed);
+        counters
+            .connections
+            .fetch_sub(self.conns.len() as u64, Ordering::Relaxed);
         if let Some(reply) = stopped {
             let _ = reply.send(());
         }
@@ -537,6 +562,11 @@ impl Room {
                 );
                 let (id, tx) = (slot.id, slot.tx.clone());
                 self.conns.insert(id, slot);
+                rooms
+                    .inner
+                    .counters
+                    .connections
+                    .fetch_add(1, Ordering::Relaxed);
                 let _ = tx.try_send(hello);
                 let _ = tx.try_send(self.snapshot_frame());
                 if self.conns.len() as u64 > self.peak {
@@ -546,6 +576,11 @@ impl Room {
             }
             Cmd::Leave { conn } => {
                 if let Some(slot) = self.conns.remove(&conn) {
+                    rooms
+                        .inner
+                        .counters
+                        .connections
+                        .fetch_sub(1, Ordering::Relaxed);
                     let mut e = event("leave", json!({}));
                     e.actor = slot.actor.account;
                     e.amount = Some(now - slot.joined);
@@ -752,7 +787,8 @@ impl Room {
         }
     }
 
-    async fn flush(&mut self, with_stats: bool, log: &EventLog) {
+    async fn flush(&mut self, with_stats: bool, rooms: &Rooms) {
+        let counters = &rooms.inner.counters;
         let now = Timestamp::now().millis();
         if let Some(e) = self.state.flush_likes() {
             self.record(vec![e], now);
@@ -802,17 +838,26 @@ impl Room {
                 if c.tx.try_send(frame.clone()).is_err() {
                     c.lagging = true;
                     self.skips += 1;
+                    counters.skips.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    counters.frames.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
         if self.closed && !self.conns.is_empty() {
             let bye = ws::close_frame(ws::CLOSE_NORMAL, "the session has ended");
+            counters
+                .connections
+                .fetch_sub(self.conns.len() as u64, Ordering::Relaxed);
             for (_, c) in self.conns.drain() {
                 let _ = c.tx.try_send(bye.clone());
             }
         }
         if !self.rows.is_empty() {
-            log.append(std::mem::take(&mut self.rows)).await;
+            counters
+                .events
+                .fetch_add(self.rows.len() as u64, Ordering::Relaxed);
+            rooms.inner.log.append(std::mem::take(&mut self.rows)).await;
         }
     }
 }

@@ -7,7 +7,7 @@ pub mod log;
 pub mod moderation;
 pub mod state;
 
-pub use engine::{BannedWord, Connection, RoomConfig, RoomStats, Rooms};
+pub use engine::{BannedWord, Connection, RoomConfig, RoomCounters, RoomStats, Rooms};
 pub use log::DrawnLottery;
 pub use moderation::WordCategory;
 pub use state::Actor;

@@ -262,6 +262,24 @@ async fn likes_are_counted_not_broadcast_one_by_one(app: TestApp) {
         a.send(json!({"t": "like", "n": 10})).await;
     }
     let b = watcher.batch_until(|b| b["likes"] == 100).await;
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("sellstream_room_connections 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("sellstream_rooms 1"), "{metrics}");
+    assert!(
+        metrics.contains("sellstream_room_frames_total"),
+        "{metrics}"
+    );
     assert!(
         b["events"]
             .as_array()
