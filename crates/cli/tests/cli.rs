@@ -270,3 +270,47 @@ async fn serve_demo_prints_sign_ins_that_work_and_stops_on_sigterm() {
     assert_eq!(upcoming["total"], 2, "{upcoming}");
     assert!(terminate(again).success());
 }
+
+#[tokio::test]
+async fn simulated_viewers_make_the_demo_room_move() {
+    let dir = TempDir::new("simulate");
+    let server = start(&dir, &["--demo", "--simulate"]);
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&serde_json::json!({"login": "operator", "password": "operator-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = serde_json::Value::Null;
+    while Instant::now() < deadline {
+        last = client
+            .get(format!("{}/api/v1/sessions/1/room", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if last["online"].as_u64() > Some(2)
+            && last["likes"].as_u64() > Some(0)
+            && last["comments_per_minute"].as_u64() > Some(0)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(last["online"].as_u64() > Some(2), "viewers joined: {last}");
+    assert!(last["likes"].as_u64() > Some(0), "they like: {last}");
+    assert!(
+        last["comments_per_minute"].as_u64() > Some(0),
+        "they chat: {last}"
+    );
+    assert!(terminate(server).success());
+}
