@@ -357,6 +357,8 @@ impl Rooms {
             sent_online: usize::MAX,
             skips: 0,
             closed: false,
+            ticks: 0,
+            snapshot_cache: None,
         };
         self.inner.counters.rooms.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(room.run(rx, self.clone()));
@@ -467,6 +469,8 @@ struct Room {
     sent_online: usize,
     skips: u64,
     closed: bool,
+    ticks: u64,
+    snapshot_cache: Option<((i64, u64), Bytes)>,
 }
 
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -759,7 +763,21 @@ impl Room {
                "banned": a.account.is_some_and(|id| s.banned.contains(&id))})
     }
 
-    fn snapshot_frame(&self) -> Bytes {
+    /// The snapshot frame, built at most once per tick and per change: a burst of thousands of
+    /// joins serialises the room once, not once per viewer. Its `online` may trail by a tick.
+    fn snapshot_frame(&mut self) -> Bytes {
+        let key = (self.seq, self.ticks);
+        if let Some((k, frame)) = &self.snapshot_cache {
+            if *k == key {
+                return frame.clone();
+            }
+        }
+        let frame = self.build_snapshot();
+        self.snapshot_cache = Some((key, frame.clone()));
+        frame
+    }
+
+    fn build_snapshot(&self) -> Bytes {
         let mut snap = self.state.snapshot();
         snap["v"] = json!(VERSION);
         snap["t"] = json!("snapshot");
@@ -789,6 +807,7 @@ impl Room {
 
     async fn flush(&mut self, with_stats: bool, rooms: &Rooms) {
         let counters = &rooms.inner.counters;
+        self.ticks += 1;
         let now = Timestamp::now().millis();
         if let Some(e) = self.state.flush_likes() {
             self.record(vec![e], now);
