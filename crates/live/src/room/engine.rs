@@ -5,6 +5,7 @@
 
 use super::log::{self, EventLog, LogRow};
 use super::moderation::{Matcher, WordCategory};
+use super::sampling;
 use super::state::{Actor, BagEntry, Event, RoomState};
 use crate::wire::protocol::{
     error_json, ClientMsg, Incoming, RoomError, RoomErrorCode as C, VERSION,
@@ -30,6 +31,9 @@ pub struct RoomConfig {
     pub queue: usize,
     /// A room with no connections stops after this long (its state stays in the log).
     pub idle_stop: Duration,
+    /// Viewers get at most this many chat messages a second; above it chat is sampled fairly
+    /// (controllers still get all of it).
+    pub chat_per_viewer_per_second: u32,
 }
 
 impl Default for RoomConfig {
@@ -38,6 +42,7 @@ impl Default for RoomConfig {
             tick: Duration::from_millis(100),
             queue: 64,
             idle_stop: Duration::from_secs(300),
+            chat_per_viewer_per_second: 30,
         }
     }
 }
@@ -53,6 +58,8 @@ pub struct RoomCounters {
     pub skips: AtomicU64,
     /// Events appended to the log.
     pub events: AtomicU64,
+    /// Chat messages left out of viewers' batches by sampling.
+    pub chat_sampled_out: AtomicU64,
 }
 
 /// An entry of the banned-word list.
@@ -75,6 +82,8 @@ pub struct RoomStats {
     pub comments_per_minute: u64,
     pub lottery_entries: u64,
     pub lagging_skips: u64,
+    /// Chat messages left out of viewers' batches because chat outran what a person can read.
+    pub chat_sampled_out: u64,
 }
 
 pub(crate) enum Cmd {
@@ -358,6 +367,11 @@ impl Rooms {
             skips: 0,
             closed: false,
             ticks: 0,
+            // Start with a full burst allowance: a quiet room shows every message at once.
+            chat_budget: f64::from(self.inner.config.chat_per_viewer_per_second)
+                * self.inner.config.tick.as_secs_f64()
+                * 10.0,
+            sampled_out: 0,
             snapshot_cache: None,
         };
         self.inner.counters.rooms.fetch_add(1, Ordering::Relaxed);
@@ -470,6 +484,9 @@ struct Room {
     skips: u64,
     closed: bool,
     ticks: u64,
+    /// Chat budget for viewers carried between ticks (fractions of a message add up).
+    chat_budget: f64,
+    sampled_out: u64,
     snapshot_cache: Option<((i64, u64), Bytes)>,
 }
 
@@ -784,6 +801,7 @@ impl Room {
         snap["seq"] = json!(self.seq - 1);
         snap["session"] = self.info.clone();
         snap["online"] = json!(self.conns.len());
+        snap["chat_sampled_out"] = json!(self.sampled_out);
         ws::text_frame(&snap.to_string())
     }
 
@@ -802,6 +820,7 @@ impl Room {
                 .as_ref()
                 .map_or(0, |l| l.entrants.len() as u64),
             lagging_skips: self.skips,
+            chat_sampled_out: self.sampled_out,
         }
     }
 
@@ -830,14 +849,38 @@ impl Room {
         let changed =
             !self.public.is_empty() || likes != self.sent_likes || online != self.sent_online;
         if changed || with_stats {
-            let mut batch = json!({"v": VERSION, "t": "batch", "seq": self.seq - 1, "online": online, "likes": likes,
-                                   "events": std::mem::take(&mut self.public)});
+            let events = std::mem::take(&mut self.public);
+            let config = &rooms.inner.config;
+            let per_tick = f64::from(config.chat_per_viewer_per_second) * config.tick.as_secs_f64();
+            self.chat_budget = (self.chat_budget + per_tick).min(per_tick * 10.0);
+            let sampled =
+                sampling::sample(&events, self.chat_budget.floor() as usize, &mut rand::rng());
+            let chats_out = |evs: &[Value]| evs.iter().filter(|e| e["k"] == "chat").count() as f64;
+            let mut batch = json!({"v": VERSION, "t": "batch", "seq": self.seq - 1, "online": online, "likes": likes});
             if with_stats {
                 batch["stats"] = serde_json::to_value(self.stats(now)).unwrap_or(Value::Null);
             }
+            let (frame, full) = match sampled {
+                None => {
+                    self.chat_budget = (self.chat_budget - chats_out(&events)).max(0.0);
+                    batch["events"] = Value::Array(events);
+                    (ws::text_frame(&batch.to_string()), None)
+                }
+                Some((viewer_events, left_out)) => {
+                    self.sampled_out += left_out as u64;
+                    counters
+                        .chat_sampled_out
+                        .fetch_add(left_out as u64, Ordering::Relaxed);
+                    self.chat_budget = (self.chat_budget - chats_out(&viewer_events)).max(0.0);
+                    batch["events"] = Value::Array(events);
+                    let full = ws::text_frame(&batch.to_string());
+                    batch["events"] = Value::Array(viewer_events);
+                    batch["sampled"] = json!({"left_out": left_out});
+                    (ws::text_frame(&batch.to_string()), Some(full))
+                }
+            };
             self.sent_likes = likes;
             self.sent_online = online;
-            let frame = ws::text_frame(&batch.to_string());
             // A lagging connection resumes with a fresh snapshot once half its queue is free.
             let ready = |c: &Slot| c.lagging && c.tx.capacity() * 2 >= c.tx.max_capacity();
             let snapshot = self
@@ -854,7 +897,11 @@ impl Room {
                     }
                     continue;
                 }
-                if c.tx.try_send(frame.clone()).is_err() {
+                let mine = match (&full, c.actor.can_control) {
+                    (Some(full), true) => full,
+                    _ => &frame,
+                };
+                if c.tx.try_send(mine.clone()).is_err() {
                     c.lagging = true;
                     self.skips += 1;
                     counters.skips.fetch_add(1, Ordering::Relaxed);

@@ -114,8 +114,17 @@ pub async fn fresh_store(backend: Backend) -> Option<(Store, CleanupHandle)> {
 pub struct CleanupHandle(Cleanup);
 
 impl TestApp {
+    /// Rooms in tests sample chat above 5 messages a second per viewer, so sampling is seen with
+    /// a handful of senders.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
-        Self::spawn_with(backend, ServerConfig::default()).await
+        let config = ServerConfig {
+            rooms: sellstream_live::RoomConfig {
+                chat_per_viewer_per_second: 5,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        Self::spawn_with(backend, config).await
     }
 
     pub async fn spawn_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
@@ -138,7 +147,11 @@ impl TestApp {
     /// restart does.
     pub async fn restart(&mut self) {
         self.state.rooms.shutdown().await;
-        let (state, base) = serve(&self.store, ServerConfig::default()).await;
+        let config = ServerConfig {
+            rooms: self.state.config.rooms.clone(),
+            ..Default::default()
+        };
+        let (state, base) = serve(&self.store, config).await;
         self.state = state;
         self.base = base;
     }

@@ -610,7 +610,49 @@ async fn banned_words_are_edited_by_admins_and_apply_at_once(app: TestApp) {
     );
 }
 
+async fn fast_chat_is_sampled_for_viewers_but_not_for_the_controller(app: TestApp) {
+    let (id, _, _) = live_room(&app).await;
+    let ctl = app.staff("ctl", &[Role::Controller]).await;
+    let mut c = Viewer::join(&app, id, Some(&ctl)).await;
+    let mut watcher = Viewer::join(&app, id, None).await;
+    let mut senders = Vec::new();
+    for i in 0..10 {
+        let token = app.customer(&format!("1380000{i:04}")).await;
+        senders.push(Viewer::join(&app, id, Some(&token)).await);
+    }
+    for round in 0..2 {
+        for (i, s) in senders.iter_mut().enumerate() {
+            s.send(json!({"t": "chat", "text": format!("m{i}-{round}")}))
+                .await;
+        }
+    }
+    let mut controller_saw = 0;
+    while controller_saw < 20 {
+        let e = c.event("chat").await;
+        assert!(e["text"].as_str().unwrap().starts_with('m'));
+        controller_saw += 1;
+    }
+    // The viewer's batches carry fewer chats and say how many were left out.
+    let mut left_out = 0;
+    let mut seen = 0;
+    while seen + left_out < 20 {
+        let b = watcher.frame("batch").await;
+        seen += b["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["k"] == "chat")
+            .count();
+        left_out += b["sampled"]["left_out"].as_u64().unwrap_or(0) as usize;
+    }
+    assert!(left_out > 0, "chat above 5/s per viewer is sampled");
+    assert!(seen >= 1);
+    let stats = app.state.rooms.stats(id).await.unwrap();
+    assert_eq!(stats.chat_sampled_out, left_out as u64);
+}
+
 crate::on_both_backends!(
+    fast_chat_is_sampled_for_viewers_but_not_for_the_controller,
     banned_words_are_edited_by_admins_and_apply_at_once,
     joining_gives_hello_and_a_snapshot,
     chat_crosses_between_viewers_and_is_moderated,
