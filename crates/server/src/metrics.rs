@@ -82,6 +82,20 @@ impl Collector for RoomCollector {
             let k = ConstCounter::new(value);
             k.encode(encoder.encode_descriptor(name, help, None, k.metric_type())?)?;
         }
+        let ticks = ConstCounter::new(get(&c.ticks));
+        ticks.encode(encoder.encode_descriptor(
+            "room_ticks",
+            "Room ticks run",
+            None,
+            ticks.metric_type(),
+        )?)?;
+        let secs = ConstCounter::new(get(&c.tick_micros) as f64 / 1e6);
+        secs.encode(encoder.encode_descriptor(
+            "room_tick_seconds",
+            "Time spent in room ticks (divide by room_ticks for the mean)",
+            None,
+            secs.metric_type(),
+        )?)?;
         Ok(())
     }
 }

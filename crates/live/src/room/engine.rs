@@ -60,6 +60,9 @@ pub struct RoomCounters {
     pub events: AtomicU64,
     /// Chat messages left out of viewers' batches by sampling.
     pub chat_sampled_out: AtomicU64,
+    /// Ticks run, and the time they took (µs): their ratio is the mean tick duration.
+    pub ticks: AtomicU64,
+    pub tick_micros: AtomicU64,
 }
 
 /// An entry of the banned-word list.
@@ -516,7 +519,11 @@ impl Room {
                     if stats {
                         last_stats = Instant::now();
                     }
+                    let started = Instant::now();
                     self.flush(stats, &rooms).await;
+                    let c = &rooms.inner.counters;
+                    c.ticks.fetch_add(1, Ordering::Relaxed);
+                    c.tick_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
                     if last_ping.elapsed() >= PING_EVERY {
                         last_ping = Instant::now();
                         let ping = ws::encode_frame(ws::OP_PING, b"");
