@@ -1,5 +1,6 @@
 //! `sellstream`: one binary for the server and its chores.
 
+mod bench;
 mod demo;
 mod simulate;
 mod user;
@@ -52,6 +53,15 @@ enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Load generators that print their figures next to a baseline measured in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The live room under V viewers, chat and likes, against a plain Node `ws` broadcast server.
+    Room(bench::RoomBench),
 }
 
 /// Where the data lives.
@@ -151,6 +161,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user::run(cmd).await,
+        Command::Bench(BenchCommand::Room(args)) => bench::run(args).await,
     }
 }
 

@@ -314,3 +314,63 @@ async fn simulated_viewers_make_the_demo_room_move() {
     );
     assert!(terminate(server).success());
 }
+
+/// The bench is a benchmark, not a test: this only checks that a small run completes and ends with
+/// its JSON line.
+#[test]
+fn a_small_room_bench_completes_and_prints_its_json_line() {
+    let o = Command::new(BIN)
+        .args([
+            "bench",
+            "room",
+            "--viewers",
+            "30",
+            "--seconds",
+            "2",
+            "--chat-rate",
+            "4",
+            "--like-rate",
+            "4",
+        ])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap();
+    for key in [
+        "viewers",
+        "chat_rate",
+        "like_rate",
+        "seconds",
+        "ours",
+        "baseline",
+        "cpu_ratio",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {last}");
+    }
+    for key in [
+        "p50_ms",
+        "p99_ms",
+        "delivered_per_s",
+        "frames_per_s",
+        "dropped_viewers",
+        "rss_kib_per_conn",
+        "cpu_s_per_m_deliveries",
+    ] {
+        assert!(
+            v["ours"].get(key).is_some() && v["baseline"].get(key).is_some(),
+            "missing {key}: {last}"
+        );
+    }
+    assert!(
+        v["ours"]["delivered_per_s"].as_f64().unwrap() > 0.0,
+        "messages reached the viewers: {last}"
+    );
+    assert_eq!(v["ours"]["dropped_viewers"], 0);
+    assert!(
+        out.contains("baseline (node ws)"),
+        "the table names the baseline"
+    );
+}

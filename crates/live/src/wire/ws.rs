@@ -156,6 +156,66 @@ pub fn close_frame(code: u16, reason: &str) -> Bytes {
     encode_frame(OP_CLOSE, &p)
 }
 
+/// Encodes a client frame (final, masked with `mask`), as a browser sends it. For load generators
+/// and tests; the server never sends masked frames.
+pub fn encode_client_frame(opcode: u8, payload: &[u8], mask: [u8; 4]) -> Bytes {
+    let len = payload.len();
+    let mut out = BytesMut::with_capacity(len + 14);
+    out.extend_from_slice(&[0x80 | opcode]);
+    if len < 126 {
+        out.extend_from_slice(&[0x80 | len as u8]);
+    } else if len <= u16::MAX as usize {
+        out.extend_from_slice(&[0x80 | 126]);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.extend_from_slice(&[0x80 | 127]);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
+    out.freeze()
+}
+
+/// Takes one server (unmasked) frame off the front of `buf`, for clients: `(opcode, payload)`.
+pub fn decode_server_frame(
+    buf: &mut BytesMut,
+    limit: usize,
+) -> Result<Option<(u8, Bytes)>, WireError> {
+    if buf.len() < 2 {
+        return Ok(None);
+    }
+    let opcode = buf[0] & 0x0F;
+    if buf[1] & 0x80 != 0 {
+        return Err(WireError::BadFragmentation);
+    }
+    let (len, header) = match buf[1] & 0x7F {
+        126 => {
+            if buf.len() < 4 {
+                return Ok(None);
+            }
+            (u64::from(u16::from_be_bytes([buf[2], buf[3]])), 4)
+        }
+        127 => {
+            if buf.len() < 10 {
+                return Ok(None);
+            }
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&buf[2..10]);
+            (u64::from_be_bytes(b), 10)
+        }
+        n => (u64::from(n), 2),
+    };
+    if len > limit as u64 {
+        return Err(WireError::TooLarge { len, limit });
+    }
+    let total = header + len as usize;
+    if buf.len() < total {
+        return Ok(None);
+    }
+    buf.advance(header);
+    Ok(Some((opcode, buf.split_to(len as usize).freeze())))
+}
+
 /// A whole message after reassembly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -330,6 +390,19 @@ mod tests {
             b.push(f(true, OP_CONTINUATION, &[b'a'; 60]), 100),
             Err(WireError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn client_frames_round_trip_through_both_decoders() {
+        for len in [0usize, 5, 200, 70_000] {
+            let payload = vec![b'q'; len];
+            let mut buf = BytesMut::from(&encode_client_frame(OP_TEXT, &payload, [9, 8, 7, 6])[..]);
+            let f = decode_client_frame(&mut buf, 100_000).unwrap().unwrap();
+            assert_eq!(&f.payload[..], &payload[..]);
+            let mut buf = BytesMut::from(&encode_frame(OP_TEXT, &payload)[..]);
+            let (op, p) = decode_server_frame(&mut buf, 100_000).unwrap().unwrap();
+            assert_eq!((op, &p[..]), (OP_TEXT, &payload[..]));
+        }
     }
 
     #[test]
