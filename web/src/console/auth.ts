@@ -54,6 +54,10 @@ export const WRITE_ROLES: Role[] = ['admin', 'operator']
 export const TRANSITION_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 export const BAG_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 export const ADMIN_ROLES: Role[] = ['admin']
+// The live room: the server lets host, controller and operator (admin holds every role) run it.
+export const ROOM_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
+// The banned-word list: admin and controller read it, only admin changes it.
+export const MODERATION_ROLES: Role[] = ['admin', 'controller']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -62,4 +66,6 @@ export const can = {
   cancelSession: computed(() => hasAnyRole(WRITE_ROLES)),
   editBag: computed(() => hasAnyRole(BAG_ROLES)),
   admin: computed(() => hasAnyRole(ADMIN_ROLES)),
+  runRoom: computed(() => hasAnyRole(ROOM_ROLES)),
+  viewWords: computed(() => hasAnyRole(MODERATION_ROLES)),
 }

@@ -1,7 +1,7 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
 import { setUnauthorizedHandler } from '@shared/api'
 import type { Role } from '@shared/types'
-import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, WRITE_ROLES } from './auth'
+import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, MODERATION_ROLES, ROOM_ROLES, WRITE_ROLES } from './auth'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -50,6 +50,13 @@ export const router = createRouter({
           meta: { title: 'console.sessionDetail.info', menu: 'sessions' },
         },
         {
+          path: 'sessions/:id/room',
+          name: 'session-room',
+          component: () => import('./pages/RoomConsolePage.vue'),
+          props: true,
+          meta: { title: 'console.room.title', menu: 'sessions', roles: ROOM_ROLES },
+        },
+        {
           path: 'sessions/:id/edit',
           name: 'session-edit',
           component: () => import('./pages/SessionEditPage.vue'),
@@ -57,6 +64,12 @@ export const router = createRouter({
           meta: { title: 'console.sessionForm.editTitle', menu: 'sessions', roles: WRITE_ROLES },
         },
         { path: 'staff', name: 'staff', component: () => import('./pages/StaffPage.vue'), meta: { title: 'console.menu.staff', menu: 'staff', roles: ADMIN_ROLES } },
+        {
+          path: 'moderation',
+          name: 'moderation',
+          component: () => import('./pages/ModerationPage.vue'),
+          meta: { title: 'console.moderation.title', menu: 'moderation', roles: MODERATION_ROLES },
+        },
         { path: 'brand', name: 'brand', component: () => import('./pages/BrandPage.vue'), meta: { title: 'console.menu.brand', menu: 'brand', roles: ADMIN_ROLES } },
         { path: 'forbidden', name: 'forbidden', component: () => import('./pages/ForbiddenPage.vue'), meta: { title: 'console.forbidden.title' } },
         { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue'), meta: { title: 'console.notFound.title' } },

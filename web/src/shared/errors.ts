@@ -17,3 +17,16 @@ export function describeError(e: unknown, lang: Lang): string {
   if (e instanceof Error && e.message) return e.message
   return translate(lang, 'errors.unknown')
 }
+
+/**
+ * Text for an error frame of the live room (docs/protocol.md, "Error codes"): a localized
+ * summary for known codes plus the server's message, which says why (e.g. the refused word).
+ */
+export function describeRoomError(code: string, message: string, lang: Lang): string {
+  const codes = messages[lang].errors.room as Record<string, string>
+  const local = codes[code]
+  const server = message && message !== code ? message : ''
+  if (!local) return server || translate(lang, 'errors.unknown')
+  if (!server) return local
+  return lang === 'en' ? `${local}: ${server}` : `${local}（${server}）`
+}

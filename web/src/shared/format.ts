@@ -201,3 +201,33 @@ export function isToday(iso: string | null | undefined, tz = state.timeZone): bo
   if (!d) return false
   return wallParts(d, tz).slice(0, 3).join('-') === wallParts(new Date(), tz).slice(0, 3).join('-')
 }
+
+// ---------- counts ----------
+
+function trimDecimal(n: number): string {
+  return n.toFixed(1).replace(/\.0$/, '')
+}
+
+/**
+ * Compact audience/like counts in the current language: 12345 -> "1.2万" (zh-CN) or
+ * "12.3k" (en); small numbers as they are.
+ */
+export function formatCount(n: number | null | undefined, locale = state.locale): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '0'
+  const v = Math.max(0, Math.floor(n))
+  if (locale.startsWith('zh')) {
+    if (v >= 100_000_000) return trimDecimal(Math.floor(v / 10_000_000) / 10) + '亿'
+    if (v >= 10_000) return trimDecimal(Math.floor(v / 1000) / 10) + '万'
+    return String(v)
+  }
+  if (v >= 1_000_000) return trimDecimal(Math.floor(v / 100_000) / 10) + 'M'
+  if (v >= 10_000) return trimDecimal(Math.floor(v / 100) / 10) + 'k'
+  if (v >= 1000) return v.toLocaleString('en-GB')
+  return String(v)
+}
+
+/** Clock time "20:05" of a millisecond timestamp, in the brand time zone. */
+export function formatClock(ms: number | null | undefined, tz = state.timeZone, locale = state.locale): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'
+  return dtf(locale, { timeZone: tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(ms))
+}

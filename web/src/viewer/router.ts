@@ -7,7 +7,9 @@ export const router = createRouter({
   },
   routes: [
     { path: '/', name: 'home', component: () => import('./pages/HomePage.vue'), meta: { tab: true, title: '' } },
-    { path: '/s/:id', name: 'session', component: () => import('./pages/SessionPage.vue'), props: true },
+    { path: '/live/:id', name: 'live', component: () => import('./pages/LivePage.vue'), props: true },
+    // the earlier session page's address leads into the live room
+    { path: '/s/:id', name: 'session', redirect: (to) => ({ name: 'live', params: { id: to.params.id }, query: to.query }) },
     { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { title: 'viewer.login.title' } },
     { path: '/register', name: 'register', component: () => import('./pages/RegisterPage.vue'), meta: { title: 'viewer.register.title' } },
     { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { tab: true, title: 'viewer.me.title' } },

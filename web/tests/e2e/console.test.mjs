@@ -7,26 +7,16 @@
 // for GET /healthz, then drives Debian's Chromium through playwright-core.
 // For each language (zh-CN, en): sign in as operator, create a product with two
 // SKUs, create a session, put the product in its bag, go live, and check the
-// lists, the bag, the public viewer page and the language of visible text.
+// lists, the bag, the viewer's live room (its bag) and the language of visible text.
 // Screenshots go to web/test-results/ (gitignored). The server is killed at the
 // end, also on failure.
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
-
-const here = path.dirname(fileURLToPath(import.meta.url))
-const WEB_DIR = path.resolve(here, '../..')
-const REPO_DIR = path.resolve(WEB_DIR, '..')
-const RESULTS_DIR = path.join(WEB_DIR, 'test-results')
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
-const STEP_TIMEOUT = 20_000
+import { CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT, byTestId, checkPrerequisites, field, freePort, makeTmp, removeTmp, settle, shot, startServer } from './harness.mjs'
 
 const LANGS = {
   'zh-CN': {
@@ -54,122 +44,20 @@ const LANGS = {
 }
 
 let server = null
-let serverLog = ''
 let baseUrl = ''
 let context = null
 let tmpRoot = ''
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-async function waitForHealth(url, proc, timeoutMs) {
-  const deadline = Date.now() + timeoutMs
-  let lastErr = ''
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`sellstream exited early (code ${proc.exitCode}, signal ${proc.signalCode}). Output:\n${serverLog}`)
-    }
-    try {
-      const res = await fetch(url + '/healthz', { signal: AbortSignal.timeout(2000) })
-      if (res.status === 200) return
-      lastErr = 'HTTP ' + res.status
-    } catch (e) {
-      lastErr = String(e?.cause?.code || e?.message || e)
-    }
-    await sleep(250)
-  }
-  throw new Error(`sellstream did not answer GET /healthz with 200 within ${timeoutMs / 1000}s (last: ${lastErr}). Output:\n${serverLog}`)
-}
-
-async function stopServer() {
-  if (!server) return
-  const proc = server
-  server = null
-  if (proc.exitCode !== null || proc.signalCode !== null) return
-  const exited = new Promise((r) => proc.once('exit', r))
-  try {
-    process.kill(-proc.pid, 'SIGTERM')
-  } catch {
-    try {
-      proc.kill('SIGTERM')
-    } catch {
-      /* already gone */
-    }
-  }
-  const timedOut = await Promise.race([exited.then(() => false), sleep(5000).then(() => true)])
-  if (timedOut) {
-    try {
-      process.kill(-proc.pid, 'SIGKILL')
-    } catch {
-      try {
-        proc.kill('SIGKILL')
-      } catch {
-        /* already gone */
-      }
-    }
-    await Promise.race([exited, sleep(2000)])
-  }
-}
-
-// Kill the server even if the runner is interrupted.
-process.on('exit', () => {
-  if (server && server.exitCode === null) {
-    try {
-      process.kill(-server.pid, 'SIGKILL')
-    } catch {
-      /* ignore */
-    }
-  }
-})
-
 before(async () => {
-  const bin = process.env.SELLSTREAM_BIN
-  if (!bin) {
-    throw new Error(
-      'SELLSTREAM_BIN is not set. Point it at the sellstream server binary, e.g.\n' +
-        '  SELLSTREAM_BIN=/work/main/target/debug/sellstream npm run test:e2e',
-    )
-  }
-  if (!fs.existsSync(bin)) throw new Error(`SELLSTREAM_BIN=${bin} does not exist (build the backend first)`)
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}. Install Debian's: apt-get update && apt-get install -y chromium (or set CHROMIUM)`)
-  }
-  fs.mkdirSync(RESULTS_DIR, { recursive: true })
-  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sellstream-e2e-'))
+  checkPrerequisites()
+  tmpRoot = makeTmp()
   const dataDir = path.join(tmpRoot, 'data')
   const profileDir = path.join(tmpRoot, 'chromium-profile')
   fs.mkdirSync(dataDir)
   fs.mkdirSync(profileDir)
 
-  const port = await freePort()
-  baseUrl = `http://127.0.0.1:${port}`
-  server = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo'], {
-    cwd: REPO_DIR,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env },
-  })
-  const collect = (chunk) => {
-    serverLog += chunk.toString()
-    if (serverLog.length > 200_000) serverLog = serverLog.slice(-100_000)
-  }
-  server.stdout.on('data', collect)
-  server.stderr.on('data', collect)
-  server.on('error', (e) => {
-    serverLog += `\n[spawn error] ${e.message}\n`
-  })
-  await waitForHealth(baseUrl, server, 60_000)
+  server = await startServer({ port: await freePort(), dataDir, demo: true })
+  baseUrl = server.url
 
   const consoleHtml = await fetch(baseUrl + '/console/')
   assert.equal(consoleHtml.status, 200, 'GET /console/ should serve the console app')
@@ -178,16 +66,7 @@ before(async () => {
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1440, height: 900 },
     timezoneId: 'UTC',
   })
@@ -201,26 +80,10 @@ after(async () => {
     /* ignore */
   }
   context = null
-  await stopServer()
-  if (tmpRoot) fs.rmSync(tmpRoot, { recursive: true, force: true })
+  if (server) await server.stop()
+  server = null
+  removeTmp(tmpRoot)
 })
-
-/** The <input>/<textarea> behind a data-testid (Element Plus puts it on the input or on a wrapper). */
-function field(page, id) {
-  const sel = `[data-testid="${id}"]`
-  return page.locator(`input${sel}, textarea${sel}, ${sel} input, ${sel} textarea`).first()
-}
-const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`)
-
-/** Wait (briefly) for dialogs and toasts to go away, so screenshots show the page itself. */
-async function settle(page) {
-  await page.locator('.el-message-box').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined)
-  await page.waitForFunction(() => document.querySelectorAll('.el-message').length === 0, null, { timeout: 8000 }).catch(() => undefined)
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(RESULTS_DIR, name), fullPage: true })
-}
 
 for (const [lang, L] of Object.entries(LANGS)) {
   test(`console flow in ${lang}`, { timeout: 240_000 }, async () => {
@@ -345,11 +208,13 @@ for (const [lang, L] of Object.entries(LANGS)) {
       await sessionRow.first().waitFor()
       assert.match(await sessionRow.first().innerText(), new RegExp(L.liveLabel))
 
-      // ---- the public viewer page shows the bag ----
+      // ---- the public viewer page (/s/:id leads into the live room) shows the bag ----
       await page.goto(`${baseUrl}/s/${sessionId}`)
+      await page.waitForURL(new RegExp(`/live/${sessionId}$`))
       await byTestId(page, 'room-title').waitFor()
       assert.equal((await byTestId(page, 'room-title').innerText()).trim(), sessionTitle)
       await byTestId(page, 'room-live-badge').waitFor()
+      await byTestId(page, 'room-bag-button').click()
       await byTestId(page, 'room-bag-item').filter({ hasText: productTitle }).first().waitFor()
       assert.match(await page.locator('body').innerText(), new RegExp(L.bagHeading))
       await page.setViewportSize({ width: 420, height: 900 })
@@ -359,7 +224,7 @@ for (const [lang, L] of Object.entries(LANGS)) {
       assert.deepEqual(pageErrors, [], 'no uncaught errors in the page')
     } catch (e) {
       await shot(page, `failure-${lang}.png`).catch(() => undefined)
-      if (serverLog) e.message += `\n--- server output (tail) ---\n${serverLog.slice(-4000)}`
+      if (server) e.message += `\n--- server output (tail) ---\n${server.log().slice(-4000)}`
       throw e
     } finally {
       await page.close()

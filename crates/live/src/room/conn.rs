@@ -64,18 +64,18 @@ pub async fn serve<T: AsyncRead + AsyncWrite + Unpin>(mut io: T, mut conn: Conne
                             }
                             in_window += 1;
                             let text = std::str::from_utf8(&text).unwrap_or_default();
-                            let reply = if in_window > MESSAGES_PER_SECOND {
-                                Some(error_json(&RoomError::new(C::RateLimited, "too many messages; slow down"), None))
-                            } else {
-                                match decode(text) {
-                                    Ok(incoming) => {
-                                        if !conn.send(incoming).await {
-                                            break 'outer Some((ws::CLOSE_GOING_AWAY, "the room has closed"));
-                                        }
-                                        None
+                            let reply = match decode(text) {
+                                Ok(incoming) if in_window > MESSAGES_PER_SECOND => Some(error_json(
+                                    &RoomError::new(C::RateLimited, "too many messages; slow down"),
+                                    incoming.r#ref.as_ref(),
+                                )),
+                                Ok(incoming) => {
+                                    if !conn.send(incoming).await {
+                                        break 'outer Some((ws::CLOSE_GOING_AWAY, "the room has closed"));
                                     }
-                                    Err((e, r)) => Some(error_json(&e, r.as_ref())),
+                                    None
                                 }
+                                Err((e, r)) => Some(error_json(&e, r.as_ref())),
                             };
                             if let Some(reply) = reply {
                                 if io.write_all(&ws::text_frame(&reply)).await.is_err() {

@@ -621,7 +621,13 @@ impl Room {
                     return;
                 };
                 match self.apply(&actor, incoming.msg, now, rooms) {
-                    Ok(events) => self.record(events, now),
+                    Ok(events) => {
+                        self.record(events, now);
+                        if let (Some(r), Some(c)) = (&incoming.r#ref, self.conns.get(&conn)) {
+                            let ack = json!({"v": VERSION, "t": "ack", "ref": r});
+                            let _ = c.tx.try_send(ws::text_frame(&ack.to_string()));
+                        }
+                    }
                     Err(e) => {
                         if let Some(c) = self.conns.get(&conn) {
                             let _ = c
@@ -761,7 +767,10 @@ impl Room {
                 let mut v = e.data;
                 if let Value::Object(m) = &mut v {
                     m.insert("k".into(), json!(e.kind));
-                    m.insert("seq".into(), json!(seq));
+                    // Derived aggregates (tallies, entry counts) are not logged and take no number.
+                    if e.log {
+                        m.insert("seq".into(), json!(seq));
+                    }
                 }
                 self.public.push(v);
             }

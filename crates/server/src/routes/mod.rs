@@ -42,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::remove_from_bag))
         .routes(routes!(public::sessions))
         .routes(routes!(public::session))
+        .routes(routes!(public::lotteries))
         .routes(routes!(overview::overview))
         .routes(routes!(sessions::lotteries))
         .routes(routes!(sessions::room_stats))

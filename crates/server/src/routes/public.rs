@@ -49,3 +49,17 @@ pub async fn session(
 ) -> Result<axum::Json<PublicSession>, ApiError> {
     Ok(axum::Json(state.sessions.public(id).await?))
 }
+
+/// A session's drawn lotteries with winners, seed and entrants, so anyone can re-run a draw
+/// (no sign-in).
+#[utoipa::path(get, path = "/api/v1/public/sessions/{id}/lotteries", tag = "public", security(()), params(("id" = i64, Path)),
+    responses((status = 200, body = super::sessions::LotteryList), (status = 404, body = ErrorBody)))]
+pub async fn lotteries(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<super::sessions::LotteryList>, ApiError> {
+    state.sessions.public(id).await?;
+    Ok(axum::Json(super::sessions::LotteryList {
+        items: state.rooms.drawn_lotteries(id).await?,
+    }))
+}

@@ -379,6 +379,18 @@ async fn the_controller_pins_polls_and_draws_lotteries(app: TestApp) {
     );
     assert_eq!(l["seed"], drawn["seed"]);
     assert_eq!(l["entrants"].as_array().unwrap().len(), 2);
+    let (_, public) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/public/sessions/{id}/lotteries"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        public["items"][0]["seed"], drawn["seed"],
+        "anyone can audit a draw"
+    );
 
     // Q&A.
     a.send(json!({"t": "ask", "text": "有赠品吗？"})).await;

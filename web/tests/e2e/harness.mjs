@@ -1,0 +1,190 @@
+// Shared pieces of the browser tests: starting and stopping the real sellstream server, the
+// Chromium launch flags, and small page helpers. Not a test file itself (node --test only runs
+// *.test.mjs here).
+//
+//   SELLSTREAM_BIN=/work/main/target/debug/sellstream npm run test:e2e
+//
+// The server runs as `$SELLSTREAM_BIN serve --bind 127.0.0.1:<port> --data-dir <dir> [--demo]`
+// with the repository root as its working directory (a debug build serves ./web/dist from there).
+
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+export const WEB_DIR = path.resolve(here, '../..')
+export const REPO_DIR = path.resolve(WEB_DIR, '..')
+export const RESULTS_DIR = path.join(WEB_DIR, 'test-results')
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
+export const STEP_TIMEOUT = 20_000
+
+/** Debian's Chromium, headless, without anything that would reach the network. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Fails early, with what to do, when the server binary or Chromium is missing. */
+export function checkPrerequisites() {
+  const bin = process.env.SELLSTREAM_BIN
+  if (!bin) {
+    throw new Error(
+      'SELLSTREAM_BIN is not set. Point it at the sellstream server binary, e.g.\n' +
+        '  SELLSTREAM_BIN=/work/main/target/debug/sellstream npm run test:e2e',
+    )
+  }
+  if (!fs.existsSync(bin)) throw new Error(`SELLSTREAM_BIN=${bin} does not exist (build the backend first)`)
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}. Install Debian's: apt-get update && apt-get install -y chromium (or set CHROMIUM)`)
+  }
+  fs.mkdirSync(RESULTS_DIR, { recursive: true })
+  return bin
+}
+
+/** A fresh temporary directory (removed by `removeTmp`). */
+export function makeTmp(prefix = 'sellstream-e2e-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export function removeTmp(dir) {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true })
+}
+
+// Every server started here is killed when the runner exits, even when interrupted.
+const running = new Set()
+process.on('exit', () => {
+  for (const s of running) {
+    if (s.proc.exitCode === null && s.proc.signalCode === null) {
+      try {
+        process.kill(-s.proc.pid, 'SIGKILL')
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+})
+
+async function waitForHealth(server, timeoutMs) {
+  const deadline = Date.now() + timeoutMs
+  let lastErr = ''
+  while (Date.now() < deadline) {
+    const { proc } = server
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`sellstream exited early (code ${proc.exitCode}, signal ${proc.signalCode}). Output:\n${server.log()}`)
+    }
+    try {
+      const res = await fetch(server.url + '/healthz', { signal: AbortSignal.timeout(2000) })
+      if (res.status === 200) return
+      lastErr = 'HTTP ' + res.status
+    } catch (e) {
+      lastErr = String(e?.cause?.code || e?.message || e)
+    }
+    await sleep(250)
+  }
+  throw new Error(`sellstream did not answer GET /healthz with 200 within ${timeoutMs / 1000}s (last: ${lastErr}). Output:\n${server.log()}`)
+}
+
+/**
+ * Starts `$SELLSTREAM_BIN serve` on 127.0.0.1:`port` with `dataDir` and waits for /healthz.
+ * Returns `{ url, port, proc, log(), stop(signal) }`. The output is kept (tail) for error messages.
+ */
+export async function startServer({ port, dataDir, demo = true, timeoutMs = 60_000 }) {
+  const bin = checkPrerequisites()
+  const args = ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir]
+  if (demo) args.push('--demo')
+  const proc = spawn(bin, args, {
+    cwd: REPO_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env },
+  })
+  let output = ''
+  const collect = (chunk) => {
+    output += chunk.toString()
+    if (output.length > 200_000) output = output.slice(-100_000)
+  }
+  proc.stdout.on('data', collect)
+  proc.stderr.on('data', collect)
+  proc.on('error', (e) => {
+    output += `\n[spawn error] ${e.message}\n`
+  })
+  const server = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    proc,
+    log: () => output,
+    stop: (signal) => stopServer(server, signal),
+  }
+  running.add(server)
+  await waitForHealth(server, timeoutMs)
+  return server
+}
+
+/** Stops a server with `signal` (SIGTERM: a graceful shutdown), then SIGKILL after 8 s. */
+export async function stopServer(server, signal = 'SIGTERM') {
+  if (!server) return
+  const { proc } = server
+  running.delete(server)
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise((r) => proc.once('exit', r))
+  const kill = (sig) => {
+    try {
+      process.kill(-proc.pid, sig)
+    } catch {
+      try {
+        proc.kill(sig)
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  kill(signal)
+  const timedOut = await Promise.race([exited.then(() => false), sleep(8000).then(() => true)])
+  if (timedOut) {
+    kill('SIGKILL')
+    await Promise.race([exited, sleep(2000)])
+  }
+}
+
+// ---------- page helpers ----------
+
+/** The <input>/<textarea> behind a data-testid (Element Plus puts it on the input or on a wrapper). */
+export function field(page, id) {
+  const sel = `[data-testid="${id}"]`
+  return page.locator(`input${sel}, textarea${sel}, ${sel} input, ${sel} textarea`).first()
+}
+
+export const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`)
+
+/** Wait (briefly) for dialogs and toasts to go away, so screenshots show the page itself. */
+export async function settle(page) {
+  await page.locator('.el-message-box').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined)
+  await page.waitForFunction(() => document.querySelectorAll('.el-message').length === 0, null, { timeout: 8000 }).catch(() => undefined)
+}
+
+export async function shot(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: path.join(RESULTS_DIR, name), fullPage })
+}
