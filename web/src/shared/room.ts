@@ -143,6 +143,15 @@ export interface RoomState {
   /** Accounts muted (until, ms) and banned, as seen in this connection's events. */
   muted: Record<number, number>
   banned: Record<number, true>
+  /** Messages moderation refused (banned-word hits); sent only to those who run the room. */
+  refused: RefusedMessage[]
+}
+
+export interface RefusedMessage {
+  user: RoomUser
+  text: string
+  reason: string
+  at: number
 }
 
 export const CHAT_KEEP = 50
@@ -201,6 +210,7 @@ function emptyState(): RoomState {
     seq: -1,
     muted: {},
     banned: {},
+    refused: [],
   }
 }
 
@@ -567,6 +577,11 @@ export class RoomConnection {
         s.chat.push(m)
         if (s.chat.length > CHAT_KEEP) s.chat.splice(0, s.chat.length - CHAT_KEEP)
         this.notice({ kind: 'chat', message: m })
+        break
+      }
+      case 'chat_refused': {
+        s.refused.unshift({ user: e.user as RoomUser, text: String(e.text ?? ''), reason: String(e.reason ?? ''), at: num(e.at, Date.now()) })
+        if (s.refused.length > CHAT_KEEP) s.refused.length = CHAT_KEEP
         break
       }
       case 'chat_deleted': {

@@ -363,6 +363,7 @@ impl Rooms {
             entries: rec.entries,
             conns: HashMap::new(),
             public: Vec::new(),
+            staff_events: Vec::new(),
             rows: Vec::new(),
             comments: VecDeque::new(),
             sent_likes: u64::MAX,
@@ -479,6 +480,8 @@ struct Room {
     conns: HashMap<u64, Slot>,
     /// This tick's events for everyone.
     public: Vec<Value>,
+    /// This tick's events for those who run the room only (moderation refusals).
+    staff_events: Vec<Value>,
     /// This tick's rows for the log.
     rows: Vec<LogRow>,
     comments: VecDeque<i64>,
@@ -620,6 +623,10 @@ impl Room {
                 let Some(actor) = self.conns.get(&conn).map(|c| c.actor.clone()) else {
                     return;
                 };
+                let text = match &incoming.msg {
+                    ClientMsg::Chat { text } | ClientMsg::Ask { text } => Some(text.clone()),
+                    _ => None,
+                };
                 match self.apply(&actor, incoming.msg, now, rooms) {
                     Ok(events) => {
                         self.record(events, now);
@@ -633,6 +640,17 @@ impl Room {
                             let _ = c
                                 .tx
                                 .try_send(ws::text_frame(&error_json(&e, incoming.r#ref.as_ref())));
+                        }
+                        if e.code == C::Rejected {
+                            // Banned-word hits: logged, and shown to the room's controllers only.
+                            let mut hit = event(
+                                "chat_refused",
+                                json!({"user": {"id": actor.account, "nick": actor.nickname},
+                                       "text": text, "reason": e.message, "at": now}),
+                            );
+                            hit.actor = actor.account;
+                            hit.staff_only = true;
+                            self.record(vec![hit], now);
                         }
                     }
                 }
@@ -763,7 +781,7 @@ impl Room {
                     at: now,
                 });
             }
-            if e.public {
+            if e.public || e.staff_only {
                 let mut v = e.data;
                 if let Value::Object(m) = &mut v {
                     m.insert("k".into(), json!(e.kind));
@@ -772,7 +790,11 @@ impl Room {
                         m.insert("seq".into(), json!(seq));
                     }
                 }
-                self.public.push(v);
+                if e.staff_only {
+                    self.staff_events.push(v);
+                } else {
+                    self.public.push(v);
+                }
             }
         }
     }
@@ -862,8 +884,10 @@ impl Room {
         }
         let online = self.conns.len();
         let likes = self.state.likes;
-        let changed =
-            !self.public.is_empty() || likes != self.sent_likes || online != self.sent_online;
+        let changed = !self.public.is_empty()
+            || !self.staff_events.is_empty()
+            || likes != self.sent_likes
+            || online != self.sent_online;
         if changed || with_stats {
             let events = std::mem::take(&mut self.public);
             let config = &rooms.inner.config;
@@ -876,24 +900,34 @@ impl Room {
             if with_stats {
                 batch["stats"] = serde_json::to_value(self.stats(now)).unwrap_or(Value::Null);
             }
-            let (frame, full) = match sampled {
-                None => {
-                    self.chat_budget = (self.chat_budget - chats_out(&events)).max(0.0);
-                    batch["events"] = Value::Array(events);
-                    (ws::text_frame(&batch.to_string()), None)
-                }
-                Some((viewer_events, left_out)) => {
-                    self.sampled_out += left_out as u64;
-                    counters
-                        .chat_sampled_out
-                        .fetch_add(left_out as u64, Ordering::Relaxed);
-                    self.chat_budget = (self.chat_budget - chats_out(&viewer_events)).max(0.0);
-                    batch["events"] = Value::Array(events);
-                    let full = ws::text_frame(&batch.to_string());
-                    batch["events"] = Value::Array(viewer_events);
+            let staff_extra = std::mem::take(&mut self.staff_events);
+            let (viewer_events, left_out) = match sampled {
+                Some((v, left_out)) => (Some(v), left_out),
+                None => (None, 0),
+            };
+            if left_out > 0 {
+                self.sampled_out += left_out as u64;
+                counters
+                    .chat_sampled_out
+                    .fetch_add(left_out as u64, Ordering::Relaxed);
+            }
+            let (frame, full) = if viewer_events.is_none() && staff_extra.is_empty() {
+                self.chat_budget = (self.chat_budget - chats_out(&events)).max(0.0);
+                batch["events"] = Value::Array(events);
+                (ws::text_frame(&batch.to_string()), None)
+            } else {
+                // Two frames this tick: everything for those who run the room, the sample for viewers.
+                let viewer_events = viewer_events.unwrap_or_else(|| events.clone());
+                self.chat_budget = (self.chat_budget - chats_out(&viewer_events)).max(0.0);
+                let mut all = events;
+                all.extend(staff_extra);
+                batch["events"] = Value::Array(all);
+                let full = ws::text_frame(&batch.to_string());
+                batch["events"] = Value::Array(viewer_events);
+                if left_out > 0 {
                     batch["sampled"] = json!({"left_out": left_out});
-                    (ws::text_frame(&batch.to_string()), Some(full))
                 }
+                (ws::text_frame(&batch.to_string()), Some(full))
             };
             self.sent_likes = likes;
             self.sent_online = online;
@@ -953,5 +987,6 @@ fn event(kind: &'static str, data: Value) -> Event {
         data,
         public: true,
         log: true,
+        staff_only: false,
     }
 }

@@ -41,6 +41,8 @@ pub struct Event {
     pub public: bool,
     /// Written to the event log (derived aggregates are not).
     pub log: bool,
+    /// Sent only to connections that run the room (instead of `public`).
+    pub staff_only: bool,
 }
 
 impl Event {
@@ -53,6 +55,7 @@ impl Event {
             data,
             public: true,
             log: true,
+            staff_only: false,
         }
     }
     fn by(mut self, a: &Actor) -> Self {

@@ -230,6 +230,12 @@ async fn chat_crosses_between_viewers_and_is_moderated(app: TestApp) {
         .await;
     assert_eq!(a.error().await["code"], "rejected");
 
+    let hit = h.event("chat_refused").await;
+    assert_eq!(
+        hit["text"], "有事加 微信 聊",
+        "the controller sees banned-word hits"
+    );
+    assert!(hit["reason"].as_str().unwrap().contains("加微信"));
     guest.send(json!({"t": "chat", "text": "hi"})).await;
     assert_eq!(guest.error().await["code"], "unauthenticated");
 
@@ -251,6 +257,10 @@ async fn chat_crosses_between_viewers_and_is_moderated(app: TestApp) {
     h.event("banned").await;
     b.send(json!({"t": "chat", "text": "还在"})).await;
     h.event_where("chat", |e| e["text"] == "还在").await;
+    assert!(
+        b.events.iter().all(|e| e["k"] != "chat_refused"),
+        "viewers never see refused messages"
+    );
 }
 
 async fn likes_are_counted_not_broadcast_one_by_one(app: TestApp) {

@@ -658,6 +658,8 @@ const en: MessageSchema = {
       send: 'Send',
       moderated: 'Muted & banned here',
       moderatedEmpty: 'None',
+      refused: 'Banned-word hits',
+      refusedEmpty: 'No messages refused in this session yet',
     },
     moderation: {
       title: 'Banned words',

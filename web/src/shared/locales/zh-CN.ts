@@ -659,6 +659,8 @@ const zhCN = {
       send: '发送',
       moderated: '本场禁言与封禁',
       moderatedEmpty: '暂无',
+      refused: '违禁词拦截',
+      refusedEmpty: '本场暂无被拦截的评论',
     },
     moderation: {
       title: '违禁词管理',
