@@ -128,9 +128,7 @@ impl Accounts {
             .transpose()?
             .unwrap_or_else(|| password::decoy().to_owned());
         let candidate = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
-            .await
-            .unwrap_or(false);
+        let ok = password::off_thread(move || password::verify(&candidate, &stored)).await;
         let Some(row) = row.filter(|_| ok) else {
             return Err(AccountsError::InvalidCredentials);
         };
@@ -395,9 +393,7 @@ impl Accounts {
 }
 
 async fn hash_password(password: String) -> String {
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .expect("password hashing panicked")
+    password::off_thread(move || password::hash(&password)).await
 }
 
 fn role_set(roles: &[Role]) -> Result<BTreeSet<Role>, AccountsError> {

@@ -38,6 +38,9 @@ pub struct RoomBench {
     /// Skip the Node `ws` baseline.
     #[arg(long)]
     no_baseline: bool,
+    /// Also connect this many hostile viewers that never read what they are sent.
+    #[arg(long, default_value_t = 0)]
+    slow: usize,
     /// Folder of the baseline server (installed with npm ci on first use).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/baseline-ws"))]
     baseline_dir: PathBuf,
@@ -53,6 +56,10 @@ struct Figures {
     dropped_viewers: u64,
     rss_kib_per_conn: f64,
     cpu_s_per_m_deliveries: f64,
+    /// The longest a reading viewer went without a frame during the window.
+    max_gap_ms: f64,
+    /// The server's RSS at the end of the window.
+    rss_mib: f64,
 }
 
 impl Figures {
@@ -141,6 +148,8 @@ fn print_table(args: &RoomBench, o: &Figures, b: Option<&Figures>, ratio: Option
     row("server CPU s per 1M deliveries", |f| {
         f.cpu_s_per_m_deliveries
     });
+    row("longest gap between frames (ms)", |f| f.max_gap_ms);
+    row("server RSS at the end (MiB)", |f| f.rss_mib);
     if let Some(r) = ratio {
         println!("cpu_ratio (baseline CPU per delivery ÷ ours): {r:.2}");
     }
@@ -266,6 +275,8 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
+/// Raises the open-file limit for this process and the servers it starts: to a million where the
+/// system allows it (root may raise the hard limit up to `fs.nr_open`), else to the hard limit.
 fn raise_open_file_limit() {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
@@ -273,7 +284,14 @@ fn raise_open_file_limit() {
             rlim_cur: 0,
             rlim_max: 0,
         };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return;
+        }
+        let want = libc::rlimit {
+            rlim_cur: 1 << 20,
+            rlim_max: lim.rlim_max.max(1 << 20),
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &want) != 0 && lim.rlim_cur < lim.rlim_max {
             lim.rlim_cur = lim.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
@@ -348,6 +366,7 @@ struct Shared {
     frames: AtomicU64,
     dropped: AtomicU64,
     done: AtomicBool,
+    max_gap_us: AtomicU64,
 }
 
 async fn measure(target: &Target, args: &RoomBench) -> anyhow::Result<Figures> {
@@ -360,6 +379,7 @@ async fn measure(target: &Target, args: &RoomBench) -> anyhow::Result<Figures> {
         frames: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
         done: AtomicBool::new(false),
+        max_gap_us: AtomicU64::new(0),
     });
     let url = target.ws_url.strip_prefix("ws://").context("ws:// URL")?;
     let (hostport, path) = url
@@ -410,9 +430,24 @@ async fn measure(target: &Target, args: &RoomBench) -> anyhow::Result<Figures> {
         }));
     }
     // Wait until every connection is open (or failed).
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(180);
     while connect_sem.available_permits() < 256 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Hostile viewers: they connect and then never read.
+    let mut slow = Vec::with_capacity(args.slow);
+    for i in 0..args.slow {
+        let n = args.viewers + i;
+        let source = Ipv4Addr::new(
+            127,
+            0,
+            (2 + n / 20_000 / 256) as u8,
+            (2 + n / 20_000 % 256) as u8,
+        );
+        match connect(server, source, hostport, &path, None).await {
+            Ok(s) => slow.push(s),
+            Err(e) => eprintln!("bench: a slow viewer could not connect: {e}"),
+        }
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss_after, cpu_start) = target.pid.map(proc_usage).unwrap_or_default();
@@ -447,13 +482,14 @@ async fn measure(target: &Target, args: &RoomBench) -> anyhow::Result<Figures> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let (_, cpu_end) = target.pid.map(proc_usage).unwrap_or_default();
+    let (rss_end, cpu_end) = target.pid.map(proc_usage).unwrap_or_default();
     // Let what was sent arrive before counting the drops; nothing sent after the window counts.
     tokio::time::sleep(Duration::from_millis(500)).await;
     shared.measuring.store(false, Ordering::Relaxed);
     let dropped = shared.dropped.load(Ordering::Relaxed);
     shared.done.store(true, Ordering::Relaxed);
     drop(senders);
+    drop(slow);
     for h in handles {
         h.abort();
     }
@@ -471,6 +507,8 @@ async fn measure(target: &Target, args: &RoomBench) -> anyhow::Result<Figures> {
         } else {
             0.0
         },
+        max_gap_ms: shared.max_gap_us.load(Ordering::Relaxed) as f64 / 1000.0,
+        rss_mib: rss_end as f64 / 1024.0,
     })
 }
 
@@ -519,6 +557,7 @@ async fn viewer(
 ) {
     let (mut rd, mut wr) = stream.into_split();
     let mut buf = BytesMut::with_capacity(4096);
+    let mut last_frame: Option<u64> = None;
     loop {
         tokio::select! {
             out = outbox.recv(), if is_sender => {
@@ -537,6 +576,10 @@ async fn viewer(
                     match ws::decode_server_frame(&mut buf, 1 << 20) {
                         Ok(Some((ws::OP_TEXT, payload))) => {
                             if shared.measuring.load(Ordering::Relaxed) {
+                                if let Some(last) = last_frame {
+                                    shared.max_gap_us.fetch_max(now.saturating_sub(last), Ordering::Relaxed);
+                                }
+                                last_frame = Some(now);
                                 shared.frames.fetch_add(1, Ordering::Relaxed);
                                 for sent in chat_stamps(&payload) {
                                     shared.deliveries.fetch_add(1, Ordering::Relaxed);

@@ -123,7 +123,19 @@ struct ServeArgs {
     secure_cookies: bool,
 }
 
+/// Large allocations (argon2's 19 MiB password-hashing blocks) go straight to the kernel and back.
+/// glibc otherwise raises its mmap threshold after the first such block is freed and then keeps
+/// every later one in its arenas: a few sign-ins would pin a hundred MiB or more for good.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    tune_allocator();
     // `--database-url` is documented as also `SELLSTREAM_DATABASE_URL`; clap takes one env name.
     if std::env::var_os("DATABASE_URL").is_none() {
         if let Some(v) = std::env::var_os("SELLSTREAM_DATABASE_URL") {

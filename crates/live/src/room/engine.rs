@@ -366,8 +366,6 @@ impl Rooms {
             staff_events: Vec::new(),
             rows: Vec::new(),
             comments: VecDeque::new(),
-            sent_likes: u64::MAX,
-            sent_online: usize::MAX,
             skips: 0,
             closed: false,
             ticks: 0,
@@ -485,8 +483,6 @@ struct Room {
     /// This tick's rows for the log.
     rows: Vec<LogRow>,
     comments: VecDeque<i64>,
-    sent_likes: u64,
-    sent_online: usize,
     skips: u64,
     closed: bool,
     ticks: u64,
@@ -884,10 +880,9 @@ impl Room {
         }
         let online = self.conns.len();
         let likes = self.state.likes;
-        let changed = !self.public.is_empty()
-            || !self.staff_events.is_empty()
-            || likes != self.sent_likes
-            || online != self.sent_online;
+        // Likes and the online count alone go out once a second (with the stats); events go out
+        // within the tick. Ten frames a second of counters to 50,000 idle viewers would be waste.
+        let changed = !self.public.is_empty() || !self.staff_events.is_empty();
         if changed || with_stats {
             let events = std::mem::take(&mut self.public);
             let config = &rooms.inner.config;
@@ -929,8 +924,6 @@ impl Room {
                 }
                 (ws::text_frame(&batch.to_string()), Some(full))
             };
-            self.sent_likes = likes;
-            self.sent_online = online;
             // A lagging connection resumes with a fresh snapshot once half its queue is free.
             let ready = |c: &Slot| c.lagging && c.tx.capacity() * 2 >= c.tx.max_capacity();
             let snapshot = self
