@@ -94,7 +94,15 @@ impl Drop for Target {
 }
 
 pub async fn run(args: RoomBench) -> anyhow::Result<()> {
-    raise_open_file_limit();
+    let files = raise_open_file_limit();
+    let needed = (args.viewers + args.slow + 100) as u64;
+    if files < needed {
+        eprintln!(
+            "bench: WARNING: this process may open {files} files and cannot raise that limit (no CAP_SYS_RESOURCE); \
+             {needed} are needed, so viewers past the limit will fail and count as dropped. The server started \
+             here inherits the same limit."
+        );
+    }
     let senders = ((args.chat_rate / 0.45).ceil() as usize).clamp(1, args.viewers.max(1));
     eprintln!(
         "bench: {} viewers ({} of them sending), chat {}/s, likes {}/s, {} s",
@@ -277,7 +285,7 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// Raises the open-file limit for this process and the servers it starts: to a million where the
 /// system allows it (root may raise the hard limit up to `fs.nr_open`), else to the hard limit.
-fn raise_open_file_limit() {
+fn raise_open_file_limit() -> u64 {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
         let mut lim = libc::rlimit {
@@ -285,16 +293,20 @@ fn raise_open_file_limit() {
             rlim_max: 0,
         };
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return;
+            return 0;
         }
         let want = libc::rlimit {
             rlim_cur: 1 << 20,
             rlim_max: lim.rlim_max.max(1 << 20),
         };
-        if libc::setrlimit(libc::RLIMIT_NOFILE, &want) != 0 && lim.rlim_cur < lim.rlim_max {
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+            return want.rlim_cur;
+        }
+        if lim.rlim_cur < lim.rlim_max {
             lim.rlim_cur = lim.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
+        lim.rlim_cur
     }
 }
 
