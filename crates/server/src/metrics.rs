@@ -78,6 +78,11 @@ impl Collector for RoomCollector {
                 "Room events appended to the event log",
                 get(&c.events),
             ),
+            (
+                "room_chat_sampled_out",
+                "Chat messages left out of viewers' batches by sampling",
+                get(&c.chat_sampled_out),
+            ),
         ] {
             let k = ConstCounter::new(value);
             k.encode(encoder.encode_descriptor(name, help, None, k.metric_type())?)?;

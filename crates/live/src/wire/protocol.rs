@@ -2,7 +2,6 @@
 //! (its type) and `v` (the protocol version). Clients may add `ref`, echoed in the answer's
 //! error so a page can tell which of its actions failed.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// The version this server speaks. Additive changes (new fields, new event kinds, new message
@@ -82,14 +81,17 @@ impl std::fmt::Display for RoomError {
     }
 }
 
-/// What a client may send.
-#[derive(Debug, Clone, PartialEq)]
+/// What a client may send: `t` names the variant, its fields sit beside it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
 pub enum ClientMsg {
     Ping,
     Chat {
         text: String,
     },
+    /// Taps since the last send (1–50; more are counted as 50).
     Like {
+        #[serde(default = "one")]
         n: u32,
     },
     Follow,
@@ -147,6 +149,35 @@ pub enum ClientMsg {
     },
 }
 
+fn one() -> u32 {
+    1
+}
+
+/// Every `t` a client may send, in the order of [`ClientMsg`].
+pub const MESSAGE_TYPES: &[&str] = &[
+    "ping",
+    "chat",
+    "like",
+    "follow",
+    "vote",
+    "enter",
+    "ask",
+    "upvote",
+    "pin",
+    "unpin",
+    "announce",
+    "poll_open",
+    "poll_close",
+    "lottery_open",
+    "lottery_draw",
+    "answer",
+    "pin_question",
+    "delete_chat",
+    "mute",
+    "ban",
+    "unban",
+];
+
 impl ClientMsg {
     /// Whether only staff running the room may send it.
     pub fn is_control(&self) -> bool {
@@ -194,11 +225,6 @@ pub struct Incoming {
     pub r#ref: Option<serde_json::Value>,
 }
 
-fn fields<T: DeserializeOwned>(text: &str, t: &str) -> Result<T, RoomError> {
-    serde_json::from_str(text)
-        .map_err(|e| RoomError::new(RoomErrorCode::BadMessage, format!("`{t}`: {e}")))
-}
-
 /// Decodes one client text frame. Never panics, whatever the input.
 pub fn decode(text: &str) -> Result<Incoming, (RoomError, Option<serde_json::Value>)> {
     let head: Head = serde_json::from_str(text).map_err(|e| {
@@ -210,154 +236,35 @@ pub fn decode(text: &str) -> Result<Incoming, (RoomError, Option<serde_json::Val
             None,
         )
     })?;
-    let r = head.r#ref.clone();
-    let fail = |e| (e, r.clone());
+    let r = head.r#ref;
     if head.v.is_some_and(|v| v > VERSION) {
-        return Err(fail(RoomError::new(
-            RoomErrorCode::UnsupportedVersion,
-            format!("this server speaks version {VERSION}"),
-        )));
+        return Err((
+            RoomError::new(
+                RoomErrorCode::UnsupportedVersion,
+                format!("this server speaks version {VERSION}"),
+            ),
+            r,
+        ));
     }
-    #[derive(Deserialize)]
-    struct Text {
-        text: String,
-    }
-    #[derive(Deserialize)]
-    struct Like {
-        #[serde(default)]
-        n: Option<u32>,
-    }
-    #[derive(Deserialize)]
-    struct Vote {
-        poll: i64,
-        option: usize,
-    }
-    #[derive(Deserialize)]
-    struct Lottery {
-        lottery: i64,
-    }
-    #[derive(Deserialize)]
-    struct Question {
-        question: i64,
-    }
-    #[derive(Deserialize)]
-    struct Product {
-        product: i64,
-    }
-    #[derive(Deserialize)]
-    struct Poll {
-        poll: i64,
-    }
-    #[derive(Deserialize)]
-    struct PollOpen {
-        question: String,
-        options: Vec<String>,
-    }
-    #[derive(Deserialize)]
-    struct Answer {
-        question: i64,
-        answer: String,
-    }
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    #[derive(Deserialize)]
-    struct Account {
-        account: i64,
-    }
-    #[derive(Deserialize)]
-    struct Mute {
-        account: i64,
-        minutes: u32,
-    }
-    let t = head.t.as_str();
-    let msg = match t {
-        "ping" => ClientMsg::Ping,
-        "chat" => ClientMsg::Chat {
-            text: fields::<Text>(text, t).map_err(fail)?.text,
-        },
-        "like" => ClientMsg::Like {
-            n: fields::<Like>(text, t)
-                .map_err(fail)?
-                .n
-                .unwrap_or(1)
-                .clamp(1, 50),
-        },
-        "follow" => ClientMsg::Follow,
-        "vote" => {
-            let v: Vote = fields(text, t).map_err(fail)?;
-            ClientMsg::Vote {
-                poll: v.poll,
-                option: v.option,
-            }
-        }
-        "enter" => ClientMsg::Enter {
-            lottery: fields::<Lottery>(text, t).map_err(fail)?.lottery,
-        },
-        "ask" => ClientMsg::Ask {
-            text: fields::<Text>(text, t).map_err(fail)?.text,
-        },
-        "upvote" => ClientMsg::Upvote {
-            question: fields::<Question>(text, t).map_err(fail)?.question,
-        },
-        "pin" => ClientMsg::Pin {
-            product: fields::<Product>(text, t).map_err(fail)?.product,
-        },
-        "unpin" => ClientMsg::Unpin,
-        "announce" => ClientMsg::Announce {
-            text: fields::<Text>(text, t).map_err(fail)?.text,
-        },
-        "poll_open" => {
-            let p: PollOpen = fields(text, t).map_err(fail)?;
-            ClientMsg::PollOpen {
-                question: p.question,
-                options: p.options,
-            }
-        }
-        "poll_close" => ClientMsg::PollClose {
-            poll: fields::<Poll>(text, t).map_err(fail)?.poll,
-        },
-        "lottery_open" => ClientMsg::LotteryOpen(fields(text, t).map_err(fail)?),
-        "lottery_draw" => ClientMsg::LotteryDraw {
-            lottery: fields::<Lottery>(text, t).map_err(fail)?.lottery,
-        },
-        "answer" => {
-            let a: Answer = fields(text, t).map_err(fail)?;
-            ClientMsg::Answer {
-                question: a.question,
-                answer: a.answer,
-            }
-        }
-        "pin_question" => ClientMsg::PinQuestion {
-            question: fields::<Question>(text, t).map_err(fail)?.question,
-        },
-        "delete_chat" => ClientMsg::DeleteChat {
-            id: fields::<Id>(text, t).map_err(fail)?.id,
-        },
-        "mute" => {
-            let m: Mute = fields(text, t).map_err(fail)?;
-            ClientMsg::Mute {
-                account: m.account,
-                minutes: m.minutes,
-            }
-        }
-        "ban" => ClientMsg::Ban {
-            account: fields::<Account>(text, t).map_err(fail)?.account,
-        },
-        "unban" => ClientMsg::Unban {
-            account: fields::<Account>(text, t).map_err(fail)?.account,
-        },
-        other => {
-            return Err(fail(RoomError::new(
+    if !MESSAGE_TYPES.contains(&head.t.as_str()) {
+        let t: String = head.t.chars().take(40).collect();
+        return Err((
+            RoomError::new(
                 RoomErrorCode::UnknownType,
-                format!(
-                    "unknown message type `{}`",
-                    other.chars().take(40).collect::<String>()
-                ),
-            )))
-        }
-    };
+                format!("unknown message type `{t}`"),
+            ),
+            r,
+        ));
+    }
+    let mut msg: ClientMsg = serde_json::from_str(text).map_err(|e| {
+        (
+            RoomError::new(RoomErrorCode::BadMessage, format!("`{}`: {e}", head.t)),
+            r.clone(),
+        )
+    })?;
+    if let ClientMsg::Like { n } = &mut msg {
+        *n = (*n).clamp(1, 50);
+    }
     Ok(Incoming { msg, r#ref: r })
 }
 
@@ -414,6 +321,34 @@ mod tests {
             .unwrap()
             .msg
             .is_control());
+        assert_eq!(
+            decode(r#"{"t":"like","n":0}"#).unwrap().msg,
+            ClientMsg::Like { n: 1 }
+        );
+        assert_eq!(
+            decode(r#"{"t":"lottery_open","title":"福袋","winners":3}"#)
+                .unwrap()
+                .msg,
+            ClientMsg::LotteryOpen(LotteryOpen {
+                title: "福袋".into(),
+                prize: String::new(),
+                winners: 3,
+                keyword: None,
+                condition: None
+            })
+        );
+    }
+
+    #[test]
+    fn every_listed_type_is_a_message() {
+        // A type without its fields is `bad_message` (known), never `unknown_type`.
+        for t in MESSAGE_TYPES {
+            let got = decode(&format!(r#"{{"t":"{t}"}}"#));
+            let known = got
+                .as_ref()
+                .map_or_else(|(e, _)| e.code == RoomErrorCode::BadMessage, |_| true);
+            assert!(known, "{t}: {got:?}");
+        }
     }
 
     proptest! {

@@ -291,6 +291,14 @@ async fn likes_are_counted_not_broadcast_one_by_one(app: TestApp) {
         "{metrics}"
     );
     assert!(
+        metrics.contains("sellstream_room_tick_seconds_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sellstream_room_chat_sampled_out_total"),
+        "{metrics}"
+    );
+    assert!(
         b["events"]
             .as_array()
             .unwrap()
@@ -333,8 +341,13 @@ async fn the_controller_pins_polls_and_draws_lotteries(app: TestApp) {
         .await;
     let poll = a.event("poll_opened").await;
     let poll_id = poll["id"].as_i64().unwrap();
-    a.send(json!({"t": "vote", "poll": poll_id, "option": 1}))
+    a.send(json!({"t": "vote", "poll": poll_id, "option": 1, "ref": "v1"}))
         .await;
+    assert_eq!(
+        a.frame("ack").await["ref"],
+        "v1",
+        "a successful message with a ref is acknowledged"
+    );
     b.send(json!({"t": "vote", "poll": poll_id, "option": 1}))
         .await;
     let tally = c
@@ -346,7 +359,16 @@ async fn the_controller_pins_polls_and_draws_lotteries(app: TestApp) {
                 .any(|e| e["k"] == "poll_tally" && e["counts"] == json!([0, 2]))
         })
         .await;
-    assert!(tally["events"].is_array());
+    let event = tally["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["k"] == "poll_tally")
+        .unwrap();
+    assert!(
+        event.get("seq").is_none(),
+        "aggregates take no sequence number: {event}"
+    );
     a.send(json!({"t": "vote", "poll": poll_id, "option": 0}))
         .await;
     assert_eq!(a.error().await["code"], "already_voted");
