@@ -255,7 +255,7 @@ pub fn print_sign_ins(seeded: Seeded, base: Option<&str>) {
         Seeded::Now { live_session } => {
             println!("demo data seeded (演示数据已生成)");
             if let Some(base) = base {
-                println!("  live now    {base}/s/{live_session}");
+                println!("  live now    {base}/live/{live_session}");
             }
         }
         Seeded::Already => println!("the store already has data; demo data was not added again"),

@@ -230,7 +230,7 @@ async fn serve_demo_prints_sign_ins_that_work_and_stops_on_sigterm() {
     let printed = server.lines.join("");
     assert!(printed.contains("operator    / operator-demo"), "{printed}");
     assert!(
-        printed.contains("/s/1"),
+        printed.contains("/live/1"),
         "the live demo room is printed: {printed}"
     );
     let client = reqwest::Client::new();
