@@ -264,6 +264,31 @@ impl RoomState {
         Ok(())
     }
 
+    /// What chat and questions both pass: a signed-in customer who is not muted or banned, clean
+    /// text within `max` characters, and — when `moderate` — the word list and the rate limit.
+    #[allow(clippy::too_many_arguments)]
+    fn admit(
+        &mut self,
+        a: &Actor,
+        text: &str,
+        max: usize,
+        what: &str,
+        moderate: bool,
+        now: i64,
+        words: &Matcher,
+    ) -> Result<(i64, String), RoomError> {
+        let account = customer(a)?;
+        self.may_speak(account, now)?;
+        let text = clean_text(text, max, what)?;
+        if moderate {
+            if let Err(refusal) = words.check(&text) {
+                return Err(err(C::Rejected, refusal.message()));
+            }
+            self.take_chat_token(account, now)?;
+        }
+        Ok((account, text))
+    }
+
     /// A viewer's chat message. `id` is the event's sequence number, given by the engine.
     pub fn chat(
         &mut self,
@@ -273,15 +298,8 @@ impl RoomState {
         now: i64,
         words: &Matcher,
     ) -> Result<Vec<Event>, RoomError> {
-        let account = customer(a)?;
-        self.may_speak(account, now)?;
-        let text = clean_text(text, MAX_CHAT_CHARS, "the message")?;
-        if !a.staff {
-            if let Err(refusal) = words.check(&text) {
-                return Err(err(C::Rejected, refusal.message()));
-            }
-            self.take_chat_token(account, now)?;
-        }
+        let (account, text) =
+            self.admit(a, text, MAX_CHAT_CHARS, "the message", !a.staff, now, words)?;
         let line = ChatLine {
             id,
             account: Some(account),
@@ -413,13 +431,15 @@ impl RoomState {
         now: i64,
         words: &Matcher,
     ) -> Result<Vec<Event>, RoomError> {
-        let account = customer(a)?;
-        self.may_speak(account, now)?;
-        let text = clean_text(text, MAX_QUESTION_CHARS, "the question")?;
-        if let Err(refusal) = words.check(&text) {
-            return Err(err(C::Rejected, refusal.message()));
-        }
-        self.take_chat_token(account, now)?;
+        let (account, text) = self.admit(
+            a,
+            text,
+            MAX_QUESTION_CHARS,
+            "the question",
+            true,
+            now,
+            words,
+        )?;
         let q = Question {
             id,
             account,
