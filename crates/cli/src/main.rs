@@ -213,11 +213,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(seeded) = seeded {
         demo::print_sign_ins(seeded, Some(&base));
     }
-    let app = sellstream_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("while serving")?;
+    sellstream_server::serve(listener, sellstream_server::app(state), shutdown_signal()).await;
     tracing::info!("shutting down");
     rooms.shutdown().await;
     store.close().await;

@@ -156,7 +156,7 @@ async fn run(state: AppState) -> anyhow::Result<()> {
 
 /// Pins the first product and opens a poll and a lottery if none is open.
 async fn set_the_stage(state: &AppState, session: i64, controller: Actor) {
-    let Ok(mut conn) = state
+    let Ok(conn) = state
         .rooms
         .connect(session, controller, "simulated".into())
         .await
@@ -164,7 +164,7 @@ async fn set_the_stage(state: &AppState, session: i64, controller: Actor) {
         return;
     };
     let snapshot = loop {
-        match tokio::time::timeout(Duration::from_secs(2), conn.frames.recv()).await {
+        match tokio::time::timeout(Duration::from_secs(2), conn.recv()).await {
             Ok(Some(f)) => match parse_frame(&f) {
                 Some(v) if v["t"] == "snapshot" => break v,
                 _ => continue,
@@ -197,7 +197,7 @@ async fn set_the_stage(state: &AppState, session: i64, controller: Actor) {
         conn.send(Incoming { msg, r#ref: None }).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    while conn.frames.try_recv().is_ok() {}
+    while conn.try_recv().is_some() {}
     conn.leave_now();
 }
 
@@ -226,7 +226,7 @@ async fn audience(state: AppState, session: i64, viewers: Vec<Actor>) {
         }
         // Read what the room says through one of them: open polls and lotteries.
         for (i, (_, c)) in joined.iter_mut().enumerate() {
-            while let Ok(frame) = c.frames.try_recv() {
+            while let Some(frame) = c.try_recv() {
                 if i == 0 {
                     note(&frame, &mut poll, &mut lottery);
                 }

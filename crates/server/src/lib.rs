@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod extract;
+mod listen;
 mod metrics;
 mod openapi;
 mod routes;
@@ -11,6 +12,7 @@ mod state;
 mod web;
 
 pub use error::{ApiError, ErrorBody};
+pub use listen::serve;
 pub use metrics::Metrics;
 pub use state::{AppState, ServerConfig};
 

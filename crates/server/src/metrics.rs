@@ -58,6 +58,11 @@ impl Collector for RoomCollector {
                 "Room WebSocket connections",
                 get(&c.connections),
             ),
+            (
+                "room_lagging_connections",
+                "Room connections skipping batches until their queue drains",
+                get(&c.lagging),
+            ),
         ] {
             let g = ConstGauge::new(value as i64);
             g.encode(encoder.encode_descriptor(name, help, None, g.metric_type())?)?;
@@ -65,7 +70,7 @@ impl Collector for RoomCollector {
         for (name, help, value) in [
             (
                 "room_frames",
-                "Batch and snapshot frames queued to connections",
+                "Batch and snapshot frames sent or queued to connections",
                 get(&c.frames),
             ),
             (

@@ -1,114 +1,168 @@
-//! One viewer's connection after the HTTP upgrade: reads and decodes client frames, hands
-//! messages to the room, and writes the frames the room queues — the shared batch bytes as they
-//! are. One task per connection; the read buffer starts small and grows only to the frame limit.
+//! One viewer's connection after the HTTP upgrade: reads and decodes client frames and hands
+//! messages to the room. Frames to the viewer mostly never pass through here: the room writes them
+//! into the socket itself ([`super::outbox`]); this task writes only what the socket did not take
+//! at once, and its own replies. The read buffer starts small and grows only to the frame limit.
 
 use super::engine::Connection;
 use crate::wire::protocol::{decode, error_json, RoomError, RoomErrorCode as C, MAX_CLIENT_FRAME};
 use crate::wire::ws::{self, Assembler, Message};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// A connection that sends nothing (not even a pong) for this long is closed.
 const IDLE: Duration = Duration::from_secs(75);
 /// Messages a connection may send per second before they are refused.
 const MESSAGES_PER_SECOND: u32 = 20;
+/// How long a closing connection may take to write what is still queued (its close frame).
+const LINGER: Duration = Duration::from_secs(2);
 
-/// Serves `conn` over `io` until either side closes.
-pub async fn serve<T: AsyncRead + AsyncWrite + Unpin>(mut io: T, mut conn: Connection) {
-    let mut buf = BytesMut::with_capacity(512);
-    let mut asm = Assembler::default();
-    let mut deadline = Instant::now() + IDLE;
-    let (mut window, mut in_window) = (Instant::now(), 0u32);
-    let close = 'outer: loop {
+type Close = (u16, &'static str);
+
+/// What the client has sent, decoded frame by frame.
+struct Input {
+    buf: BytesMut,
+    asm: Assembler,
+    window: Instant,
+    in_window: u32,
+}
+
+/// Serves `conn` over `sock` until either side closes; `early` holds bytes the client sent right
+/// behind its upgrade request.
+pub async fn serve(sock: TcpStream, early: Bytes, conn: Connection) {
+    let _ = sock.set_nodelay(true);
+    let sock = Arc::new(sock);
+    conn.outbox.attach(sock.clone());
+    let mut input = Input {
+        buf: BytesMut::with_capacity(early.len().max(512)),
+        asm: Assembler::default(),
+        window: Instant::now(),
+        in_window: 0,
+    };
+    input.buf.extend_from_slice(&early);
+    // `early` is a view into the HTTP server's read buffer (8 KiB or more): let it go.
+    drop(early);
+    let idle = tokio::time::sleep(IDLE);
+    tokio::pin!(idle);
+    let mut close = input.handle(&conn).await.err();
+    while close.is_none() {
+        if conn.outbox.finished() {
+            // The room said goodbye and its close frame has gone out.
+            break;
+        }
+        let pending = conn.outbox.pending();
         tokio::select! {
             biased;
-            frame = conn.frames.recv() => match frame {
-                Some(bytes) => {
-                    if io.write_all(&bytes).await.is_err() {
-                        break None;
-                    }
+            ready = sock.writable(), if pending => {
+                if ready.is_err() || conn.outbox.write_queued(&sock).is_err() {
+                    break;
                 }
-                None => break Some((ws::CLOSE_GOING_AWAY, "the room has closed")),
-            },
-            read = io.read_buf(&mut buf) => {
-                match read {
-                    Ok(0) | Err(_) => break None,
+            }
+            _ = conn.outbox.changed(), if !pending => {}
+            ready = sock.readable() => {
+                if ready.is_err() {
+                    break;
+                }
+                match sock.try_read_buf(&mut input.buf) {
+                    Ok(0) => break,
                     Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    Err(_) => break,
                 }
-                deadline = Instant::now() + IDLE;
-                loop {
-                    let frame = match ws::decode_client_frame(&mut buf, MAX_CLIENT_FRAME) {
-                        Ok(Some(f)) => f,
-                        Ok(None) => break,
-                        Err(e) => {
-                            let code = if matches!(e, ws::WireError::TooLarge { .. }) { C::TooLarge } else { C::BadFrame };
-                            let _ = io.write_all(&ws::text_frame(&error_json(&RoomError::new(code, e.to_string()), None))).await;
-                            break 'outer Some((e.close_code(), "bad frame"));
-                        }
-                    };
-                    let msg = match asm.push(frame, MAX_CLIENT_FRAME) {
-                        Ok(Some(m)) => m,
-                        Ok(None) => continue,
-                        Err(e) => {
-                            let code = if matches!(e, ws::WireError::TooLarge { .. }) { C::TooLarge } else { C::BadFrame };
-                            let _ = io.write_all(&ws::text_frame(&error_json(&RoomError::new(code, e.to_string()), None))).await;
-                            break 'outer Some((e.close_code(), "bad message"));
-                        }
-                    };
-                    match msg {
-                        Message::Text(text) => {
-                            if window.elapsed() >= Duration::from_secs(1) {
-                                (window, in_window) = (Instant::now(), 0);
-                            }
-                            in_window += 1;
-                            let text = std::str::from_utf8(&text).unwrap_or_default();
-                            let reply = match decode(text) {
-                                Ok(incoming) if in_window > MESSAGES_PER_SECOND => Some(error_json(
-                                    &RoomError::new(C::RateLimited, "too many messages; slow down"),
-                                    incoming.r#ref.as_ref(),
-                                )),
-                                Ok(incoming) => {
-                                    if !conn.send(incoming).await {
-                                        break 'outer Some((ws::CLOSE_GOING_AWAY, "the room has closed"));
-                                    }
-                                    None
-                                }
-                                Err((e, r)) => Some(error_json(&e, r.as_ref())),
-                            };
-                            if let Some(reply) = reply {
-                                if io.write_all(&ws::text_frame(&reply)).await.is_err() {
-                                    break 'outer None;
-                                }
-                            }
-                        }
-                        Message::Binary(_) => {
-                            let e = RoomError::new(C::BadFrame, "frames are JSON text");
-                            if io.write_all(&ws::text_frame(&error_json(&e, None))).await.is_err() {
-                                break 'outer None;
-                            }
-                        }
-                        Message::Ping(p) => {
-                            if io.write_all(&ws::encode_frame(ws::OP_PONG, &p)).await.is_err() {
-                                break 'outer None;
-                            }
-                        }
-                        Message::Pong => {}
-                        Message::Close(_) => break 'outer Some((ws::CLOSE_NORMAL, "")),
-                    }
-                }
+                idle.as_mut().reset(Instant::now() + IDLE);
+                close = input.handle(&conn).await.err();
                 // Keep memory per idle connection small once a burst has been read.
-                if buf.is_empty() && buf.capacity() > 8 * 1024 {
-                    buf = BytesMut::with_capacity(512);
+                if input.buf.is_empty() && input.buf.capacity() > 8 * 1024 {
+                    input.buf = BytesMut::with_capacity(512);
                 }
-            },
-            _ = tokio::time::sleep_until(deadline) => break Some((ws::CLOSE_GOING_AWAY, "idle")),
+            }
+            _ = &mut idle => close = Some((ws::CLOSE_GOING_AWAY, "idle")),
         }
-    };
+    }
     conn.leave();
     if let Some((code, reason)) = close {
-        let _ = io.write_all(&ws::close_frame(code, reason)).await;
+        conn.outbox.end(&ws::close_frame(code, reason));
     }
-    let _ = io.shutdown().await;
+    let _ = tokio::time::timeout(LINGER, async {
+        while conn.outbox.pending() {
+            if sock.writable().await.is_err() || conn.outbox.write_queued(&sock).is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    // The outbox lets go of the socket so that it can be shut down cleanly (FIN, not RST).
+    conn.outbox.detach();
+    if let Ok(mut sock) = Arc::try_unwrap(sock) {
+        let _ = sock.shutdown().await;
+    }
+}
+
+impl Input {
+    /// Handles every complete frame in the buffer; `Err` closes the connection with that code.
+    async fn handle(&mut self, conn: &Connection) -> Result<(), Close> {
+        let reply = |json: String| {
+            conn.outbox.push(&ws::text_frame(&json));
+        };
+        loop {
+            let frame = match ws::decode_client_frame(&mut self.buf, MAX_CLIENT_FRAME) {
+                Ok(Some(f)) => f,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    reply(error_json(&wire_error(&e), None));
+                    return Err((e.close_code(), "bad frame"));
+                }
+            };
+            let msg = match self.asm.push(frame, MAX_CLIENT_FRAME) {
+                Ok(Some(m)) => m,
+                Ok(None) => continue,
+                Err(e) => {
+                    reply(error_json(&wire_error(&e), None));
+                    return Err((e.close_code(), "bad message"));
+                }
+            };
+            match msg {
+                Message::Text(text) => {
+                    if self.window.elapsed() >= Duration::from_secs(1) {
+                        (self.window, self.in_window) = (Instant::now(), 0);
+                    }
+                    self.in_window += 1;
+                    let text = std::str::from_utf8(&text).unwrap_or_default();
+                    match decode(text) {
+                        Ok(incoming) if self.in_window > MESSAGES_PER_SECOND => reply(error_json(
+                            &RoomError::new(C::RateLimited, "too many messages; slow down"),
+                            incoming.r#ref.as_ref(),
+                        )),
+                        Ok(incoming) => {
+                            if !conn.send(incoming).await {
+                                return Err((ws::CLOSE_GOING_AWAY, "the room has closed"));
+                            }
+                        }
+                        Err((e, r)) => reply(error_json(&e, r.as_ref())),
+                    }
+                }
+                Message::Binary(_) => reply(error_json(
+                    &RoomError::new(C::BadFrame, "frames are JSON text"),
+                    None,
+                )),
+                Message::Ping(p) => {
+                    conn.outbox.push(&ws::encode_frame(ws::OP_PONG, &p));
+                }
+                Message::Pong => {}
+                Message::Close(_) => return Err((ws::CLOSE_NORMAL, "")),
+            }
+        }
+    }
+}
+
+fn wire_error(e: &ws::WireError) -> RoomError {
+    let code = if matches!(e, ws::WireError::TooLarge { .. }) {
+        C::TooLarge
+    } else {
+        C::BadFrame
+    };
+    RoomError::new(code, e.to_string())
 }

@@ -1,10 +1,12 @@
 //! One owner task per live room. Commands arrive over a bounded channel; each tick the room folds
-//! likes and tallies, serialises one batch frame, encodes it once and hands the same bytes to every
-//! connection's bounded queue. A connection whose queue is full is marked lagging and gets a fresh
-//! snapshot when it has room again, so a slow consumer never grows memory.
+//! likes and tallies, serialises one batch frame, encodes it once and offers the same bytes to every
+//! connection's [`Outbox`]: written straight into the socket when it takes them, queued (bounded)
+//! when it does not. A connection whose queue is full is marked lagging and gets a fresh snapshot
+//! when it has room again, so a slow consumer never grows memory.
 
 use super::log::{self, EventLog, LogRow};
 use super::moderation::{Matcher, WordCategory};
+use super::outbox::{Delivery, Outbox};
 use super::sampling;
 use super::state::{Actor, BagEntry, Event, RoomState};
 use crate::wire::protocol::{
@@ -56,6 +58,8 @@ pub struct RoomCounters {
     pub frames: AtomicU64,
     /// Batches skipped because a connection's queue was full.
     pub skips: AtomicU64,
+    /// Connections skipping batches right now (they resume with a snapshot).
+    pub lagging: AtomicU64,
     /// Events appended to the log.
     pub events: AtomicU64,
     /// Chat messages left out of viewers' batches by sampling.
@@ -111,19 +115,29 @@ pub(crate) enum Cmd {
 pub(crate) struct Slot {
     pub id: u64,
     pub actor: Actor,
-    pub tx: mpsc::Sender<Bytes>,
-    pub lagging: bool,
+    pub outbox: Arc<Outbox>,
     pub joined: i64,
 }
 
-/// A viewer's place in a room: frames to write come out of `frames`.
+/// A viewer's place in a room. Served over a socket by [`super::conn::serve`]; in-process viewers
+/// (the demo's simulated audience) take their frames with [`Connection::recv`].
 pub struct Connection {
     pub id: u64,
-    pub frames: mpsc::Receiver<Bytes>,
+    pub(crate) outbox: Arc<Outbox>,
     pub(crate) room: mpsc::Sender<Cmd>,
 }
 
 impl Connection {
+    /// The next frame the room sent to this viewer; `None` once the room has closed it.
+    pub async fn recv(&self) -> Option<Bytes> {
+        self.outbox.recv().await
+    }
+
+    /// The next frame if one is waiting.
+    pub fn try_recv(&self) -> Option<Bytes> {
+        self.outbox.try_recv()
+    }
+
     /// Hands a message to the room as if it came over the socket; `false` once the room is gone.
     pub async fn send(&self, incoming: Incoming) -> bool {
         self.room
@@ -291,14 +305,13 @@ impl Rooms {
         device: String,
     ) -> Result<Connection, RoomError> {
         let room = self.room(session_id).await?;
-        let (tx, frames) = mpsc::channel(self.inner.config.queue);
+        let outbox = Outbox::new(self.inner.config.queue);
         let id = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         let (reply, joined) = oneshot::channel();
         let slot = Slot {
             id,
             actor,
-            tx,
-            lagging: false,
+            outbox: outbox.clone(),
             joined: Timestamp::now().millis(),
         };
         room.send(Cmd::Join {
@@ -311,7 +324,7 @@ impl Rooms {
         joined
             .await
             .map_err(|_| RoomError::new(C::RoomClosed, "the room has closed"))??;
-        Ok(Connection { id, frames, room })
+        Ok(Connection { id, outbox, room })
     }
 
     async fn room(&self, session_id: i64) -> Result<mpsc::Sender<Cmd>, RoomError> {
@@ -367,12 +380,14 @@ impl Rooms {
             rows: Vec::new(),
             comments: VecDeque::new(),
             skips: 0,
+            lagging: 0,
             closed: false,
             ticks: 0,
             // Start with a full burst allowance: a quiet room shows every message at once.
-            chat_budget: f64::from(self.inner.config.chat_per_viewer_per_second)
-                * self.inner.config.tick.as_secs_f64()
-                * 10.0,
+            chat_budget: f64::from(self.inner.config.chat_per_viewer_per_second),
+            budget_at: Instant::now(),
+            audience: None,
+            in_flight: FanOut::Done(None),
             sampled_out: 0,
             snapshot_cache: None,
         };
@@ -484,10 +499,17 @@ struct Room {
     rows: Vec<LogRow>,
     comments: VecDeque<i64>,
     skips: u64,
+    /// Connections currently skipping batches until their queue drains.
+    lagging: usize,
     closed: bool,
     ticks: u64,
     /// Chat budget for viewers carried between ticks (fractions of a message add up).
     chat_budget: f64,
+    budget_at: Instant,
+    /// Who gets this tick's frames, rebuilt when someone joins or leaves.
+    audience: Option<Arc<[Member]>>,
+    /// The last tick's writes, counted before the next tick writes.
+    in_flight: FanOut,
     sampled_out: u64,
     snapshot_cache: Option<((i64, u64), Bytes)>,
 }
@@ -527,7 +549,7 @@ impl Room {
                         last_ping = Instant::now();
                         let ping = ws::encode_frame(ws::OP_PING, b"");
                         for c in self.conns.values() {
-                            let _ = c.tx.try_send(ping.clone());
+                            c.outbox.push(&ping);
                         }
                     }
                     if self.conns.is_empty() {
@@ -543,9 +565,10 @@ impl Room {
         }
         rx.close();
         self.flush(false, &rooms).await;
+        self.settle(&rooms.inner.counters).await;
         let bye = ws::close_frame(ws::CLOSE_GOING_AWAY, "the room is restarting or has closed");
         for c in self.conns.values() {
-            let _ = c.tx.try_send(bye.clone());
+            c.outbox.end(&bye);
         }
         rooms.stopped(self.session_id).await;
         let counters = &rooms.inner.counters;
@@ -553,6 +576,9 @@ impl Room {
         counters
             .connections
             .fetch_sub(self.conns.len() as u64, Ordering::Relaxed);
+        counters
+            .lagging
+            .fetch_sub(self.lagging as u64, Ordering::Relaxed);
         if let Some(reply) = stopped {
             let _ = reply.send(());
         }
@@ -587,15 +613,16 @@ impl Room {
                 let hello = ws::text_frame(
                     &json!({"v": VERSION, "t": "hello", "you": self.you(&slot.actor)}).to_string(),
                 );
-                let (id, tx) = (slot.id, slot.tx.clone());
-                self.conns.insert(id, slot);
+                let outbox = slot.outbox.clone();
+                self.conns.insert(slot.id, slot);
+                self.audience = None;
+                outbox.push(&hello);
+                outbox.push(&self.snapshot_frame());
                 rooms
                     .inner
                     .counters
                     .connections
                     .fetch_add(1, Ordering::Relaxed);
-                let _ = tx.try_send(hello);
-                let _ = tx.try_send(self.snapshot_frame());
                 if self.conns.len() as u64 > self.peak {
                     self.peak = self.conns.len() as u64;
                 }
@@ -603,6 +630,7 @@ impl Room {
             }
             Cmd::Leave { conn } => {
                 if let Some(slot) = self.conns.remove(&conn) {
+                    self.audience = None;
                     rooms
                         .inner
                         .counters
@@ -628,14 +656,13 @@ impl Room {
                         self.record(events, now);
                         if let (Some(r), Some(c)) = (&incoming.r#ref, self.conns.get(&conn)) {
                             let ack = json!({"v": VERSION, "t": "ack", "ref": r});
-                            let _ = c.tx.try_send(ws::text_frame(&ack.to_string()));
+                            c.outbox.push(&ws::text_frame(&ack.to_string()));
                         }
                     }
                     Err(e) => {
                         if let Some(c) = self.conns.get(&conn) {
-                            let _ = c
-                                .tx
-                                .try_send(ws::text_frame(&error_json(&e, incoming.r#ref.as_ref())));
+                            c.outbox
+                                .push(&ws::text_frame(&error_json(&e, incoming.r#ref.as_ref())));
                         }
                         if e.code == C::Rejected {
                             // Banned-word hits: logged, and shown to the room's controllers only.
@@ -858,6 +885,48 @@ impl Room {
         }
     }
 
+    fn audience(&mut self) -> Arc<[Member]> {
+        self.audience
+            .get_or_insert_with(|| {
+                self.conns
+                    .values()
+                    .map(|c| Member {
+                        outbox: c.outbox.clone(),
+                        control: c.actor.can_control,
+                    })
+                    .collect()
+            })
+            .clone()
+    }
+
+    /// Waits for the last tick's writes (when they run on other workers) and counts them.
+    async fn settle(&mut self, counters: &RoomCounters) {
+        let t = match std::mem::replace(&mut self.in_flight, FanOut::Done(None)) {
+            FanOut::Done(None) => return,
+            FanOut::Done(Some(t)) => t,
+            FanOut::Running(tasks) => {
+                let mut total = Tally::default();
+                for task in tasks {
+                    if let Ok(t) = task.await {
+                        total.add(&t);
+                    }
+                }
+                total
+            }
+        };
+        self.skips += t.lagged as u64;
+        counters.skips.fetch_add(t.lagged as u64, Ordering::Relaxed);
+        counters.frames.fetch_add(t.sent as u64, Ordering::Relaxed);
+        // Lagging connections are counted afresh at every tick (those that left drop out).
+        counters
+            .lagging
+            .fetch_add(t.lagging as u64, Ordering::Relaxed);
+        counters
+            .lagging
+            .fetch_sub(self.lagging as u64, Ordering::Relaxed);
+        self.lagging = t.lagging;
+    }
+
     async fn flush(&mut self, with_stats: bool, rooms: &Rooms) {
         let counters = &rooms.inner.counters;
         self.ticks += 1;
@@ -885,9 +954,10 @@ impl Room {
         let changed = !self.public.is_empty() || !self.staff_events.is_empty();
         if changed || with_stats {
             let events = std::mem::take(&mut self.public);
-            let config = &rooms.inner.config;
-            let per_tick = f64::from(config.chat_per_viewer_per_second) * config.tick.as_secs_f64();
-            self.chat_budget = (self.chat_budget + per_tick).min(per_tick * 10.0);
+            // The budget fills with time, not ticks: a tick that ran late does not cut the rate.
+            let rate = f64::from(rooms.inner.config.chat_per_viewer_per_second);
+            let elapsed = std::mem::replace(&mut self.budget_at, Instant::now()).elapsed();
+            self.chat_budget = (self.chat_budget + rate * elapsed.as_secs_f64()).min(rate);
             let sampled =
                 sampling::sample(&events, self.chat_budget.floor() as usize, &mut rand::rng());
             let chats_out = |evs: &[Value]| evs.iter().filter(|e| e["k"] == "chat").count() as f64;
@@ -925,42 +995,33 @@ impl Room {
                 (ws::text_frame(&batch.to_string()), Some(full))
             };
             // A lagging connection resumes with a fresh snapshot once half its queue is free.
-            let ready = |c: &Slot| c.lagging && c.tx.capacity() * 2 >= c.tx.max_capacity();
-            let snapshot = self
-                .conns
-                .values()
-                .any(ready)
-                .then(|| self.snapshot_frame());
-            for c in self.conns.values_mut() {
-                if c.lagging {
-                    if let (true, Some(snap)) = (ready(c), &snapshot) {
-                        if c.tx.try_send(snap.clone()).is_ok() {
-                            c.lagging = false;
-                        }
-                    }
-                    continue;
-                }
-                let mine = match (&full, c.actor.can_control) {
-                    (Some(full), true) => full,
-                    _ => &frame,
-                };
-                if c.tx.try_send(mine.clone()).is_err() {
-                    c.lagging = true;
-                    self.skips += 1;
-                    counters.skips.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    counters.frames.fetch_add(1, Ordering::Relaxed);
-                }
+            let snapshot = (self.lagging > 0).then(|| self.snapshot_frame());
+            let frames = Frames {
+                viewer: frame,
+                control: full,
+                snapshot,
+            };
+            // The previous tick's writes finish first: frames reach each viewer in order.
+            self.settle(counters).await;
+            self.in_flight = fan_out(self.audience(), Arc::new(frames));
+            if matches!(self.in_flight, FanOut::Done(_)) {
+                self.settle(counters).await;
             }
         }
         if self.closed && !self.conns.is_empty() {
+            self.settle(counters).await;
             let bye = ws::close_frame(ws::CLOSE_NORMAL, "the session has ended");
             counters
                 .connections
                 .fetch_sub(self.conns.len() as u64, Ordering::Relaxed);
+            self.audience = None;
             for (_, c) in self.conns.drain() {
-                let _ = c.tx.try_send(bye.clone());
+                c.outbox.end(&bye);
             }
+            counters
+                .lagging
+                .fetch_sub(self.lagging as u64, Ordering::Relaxed);
+            self.lagging = 0;
         }
         if !self.rows.is_empty() {
             counters
@@ -969,6 +1030,89 @@ impl Room {
             rooms.inner.log.append(std::mem::take(&mut self.rows)).await;
         }
     }
+}
+
+/// A connection as the fan-out sees it.
+struct Member {
+    outbox: Arc<Outbox>,
+    control: bool,
+}
+
+/// One tick's frames: the viewers' batch, the full batch for those who run the room (when the two
+/// differ), and the snapshot for lagging viewers who have room again.
+struct Frames {
+    viewer: Bytes,
+    control: Option<Bytes>,
+    snapshot: Option<Bytes>,
+}
+
+/// What one tick's writes did.
+#[derive(Default)]
+struct Tally {
+    /// Batches and snapshots written or queued.
+    sent: usize,
+    /// Connections that fell behind at this tick.
+    lagged: usize,
+    /// Connections skipping batches after this tick.
+    lagging: usize,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.sent += o.sent;
+        self.lagged += o.lagged;
+        self.lagging += o.lagging;
+    }
+}
+
+/// A tick's writes: done in the room's task, or running on the runtime's workers.
+enum FanOut {
+    Done(Option<Tally>),
+    Running(Vec<tokio::task::JoinHandle<Tally>>),
+}
+
+/// Below this many connections one task writes the whole tick; above it the writes are split
+/// across the runtime's worker threads (each write is a system call: they add up).
+const FAN_OUT_SHARD: usize = 2048;
+
+fn fan_out(audience: Arc<[Member]>, frames: Arc<Frames>) -> FanOut {
+    let deliver = |members: &[Member], frames: &Frames| {
+        let mut t = Tally::default();
+        for m in members {
+            let frame = match (&frames.control, m.control) {
+                (Some(full), true) => full,
+                _ => &frames.viewer,
+            };
+            match m.outbox.deliver(frame, frames.snapshot.as_ref()) {
+                Delivery::Sent | Delivery::Resumed => t.sent += 1,
+                Delivery::Lagged => {
+                    t.lagged += 1;
+                    t.lagging += 1;
+                }
+                Delivery::Skipped => t.lagging += 1,
+                Delivery::Gone => {}
+            }
+        }
+        t
+    };
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    let shards = (audience.len() / FAN_OUT_SHARD).clamp(1, workers.max(1));
+    if shards == 1 {
+        return FanOut::Done(Some(deliver(&audience, &frames)));
+    }
+    let size = audience.len().div_ceil(shards);
+    // Every shard is spawned (none run inline) so that idle workers can steal them.
+    FanOut::Running(
+        (0..shards)
+            .map(|i| {
+                let (audience, frames) = (audience.clone(), frames.clone());
+                tokio::spawn(async move {
+                    let end = ((i + 1) * size).min(audience.len());
+                    deliver(&audience[i * size..end], &frames)
+                })
+            })
+            .collect(),
+    )
 }
 
 fn event(kind: &'static str, data: Value) -> Event {

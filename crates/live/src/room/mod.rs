@@ -5,6 +5,7 @@ pub mod conn;
 pub mod engine;
 pub mod log;
 pub mod moderation;
+pub mod outbox;
 pub mod sampling;
 pub mod state;
 

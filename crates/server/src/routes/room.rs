@@ -14,6 +14,7 @@ use sellstream_core::ErrorCode;
 use sellstream_live::room::{conn, Actor};
 use sellstream_live::wire::protocol::RoomErrorCode;
 use sellstream_live::wire::ws;
+use tokio::net::TcpStream;
 
 fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
     headers
@@ -116,7 +117,13 @@ pub async fn room_ws(
     let on_upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => conn::serve(TokioIo::new(upgraded), connection).await,
+            Ok(upgraded) => match upgraded.downcast::<TokioIo<TcpStream>>() {
+                Ok(parts) => conn::serve(parts.io.into_inner(), parts.read_buf, connection).await,
+                Err(_) => {
+                    tracing::error!("WebSocket upgrade on a transport other than TCP");
+                    connection.leave_now();
+                }
+            },
             Err(e) => {
                 tracing::debug!(error = %e, "WebSocket upgrade failed");
                 connection.leave_now();

@@ -254,9 +254,12 @@ async fn serve(store: &Store, config: ServerConfig) -> (AppState, String) {
     let state = AppState::new(store.clone(), config).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app =
-        sellstream_server::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let app = sellstream_server::app(state.clone());
+    tokio::spawn(sellstream_server::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
     (state, format!("http://{addr}"))
 }
 
