@@ -92,6 +92,9 @@ export interface RoomStats {
   comments_per_minute: number
   lottery_entries: number
   lagging_skips: number
+  lagging: number
+  queued_frames: number
+  chat_sampled_out: number
 }
 
 export interface RoomAnnouncement {

@@ -34,6 +34,7 @@ struct Input {
 /// behind its upgrade request.
 pub async fn serve(sock: TcpStream, early: Bytes, conn: Connection) {
     let _ = sock.set_nodelay(true);
+    let _ = socket2::SockRef::from(&sock).set_send_buffer_size(conn.send_buffer);
     let sock = Arc::new(sock);
     conn.outbox.attach(sock.clone());
     let mut input = Input {

@@ -31,6 +31,10 @@ pub struct RoomConfig {
     pub tick: Duration,
     /// Frames queued per connection before it is treated as lagging.
     pub queue: usize,
+    /// The kernel's send buffer per viewer socket (bytes). Small on purpose: a viewer who stops
+    /// reading should fall behind into a fresh snapshot, not have seconds of stale chat — and
+    /// megabytes of kernel memory — buffered for them.
+    pub send_buffer: usize,
     /// A room with no connections stops after this long (its state stays in the log).
     pub idle_stop: Duration,
     /// Viewers get at most this many chat messages a second; above it chat is sampled fairly
@@ -43,6 +47,7 @@ impl Default for RoomConfig {
         Self {
             tick: Duration::from_millis(100),
             queue: 64,
+            send_buffer: 64 * 1024,
             idle_stop: Duration::from_secs(300),
             chat_per_viewer_per_second: 30,
         }
@@ -89,6 +94,11 @@ pub struct RoomStats {
     pub comments_per_minute: u64,
     pub lottery_entries: u64,
     pub lagging_skips: u64,
+    /// Connections skipping batches right now (they resume with a snapshot).
+    pub lagging: u64,
+    /// Frames waiting in connections' queues for sockets that did not take them at once; each
+    /// queue is bounded, and queued frames are shared, not copied.
+    pub queued_frames: u64,
     /// Chat messages left out of viewers' batches because chat outran what a person can read.
     pub chat_sampled_out: u64,
 }
@@ -123,6 +133,7 @@ pub(crate) struct Slot {
 /// (the demo's simulated audience) take their frames with [`Connection::recv`].
 pub struct Connection {
     pub id: u64,
+    pub(crate) send_buffer: usize,
     pub(crate) outbox: Arc<Outbox>,
     pub(crate) room: mpsc::Sender<Cmd>,
 }
@@ -324,7 +335,12 @@ impl Rooms {
         joined
             .await
             .map_err(|_| RoomError::new(C::RoomClosed, "the room has closed"))??;
-        Ok(Connection { id, outbox, room })
+        Ok(Connection {
+            id,
+            send_buffer: self.inner.config.send_buffer,
+            outbox,
+            room,
+        })
     }
 
     async fn room(&self, session_id: i64) -> Result<mpsc::Sender<Cmd>, RoomError> {
@@ -881,6 +897,8 @@ impl Room {
                 .as_ref()
                 .map_or(0, |l| l.entrants.len() as u64),
             lagging_skips: self.skips,
+            lagging: self.lagging as u64,
+            queued_frames: self.conns.values().map(|c| c.outbox.queued() as u64).sum(),
             chat_sampled_out: self.sampled_out,
         }
     }

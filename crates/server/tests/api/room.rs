@@ -1,9 +1,10 @@
 //! The live room over real WebSocket connections.
 
-use crate::common::TestApp;
+use crate::common::{Backend, TestApp};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use sellstream_accounts::Role;
+use sellstream_server::ServerConfig;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -706,3 +707,198 @@ crate::on_both_backends!(
     unknown_and_ended_rooms_are_refused,
     a_restarted_server_brings_the_room_back,
 );
+
+/// Completes a WebSocket upgrade over a raw socket with a small receive buffer and returns it
+/// without reading anything more: a viewer whose app froze, or a hostile one.
+async fn upgrade_raw(app: &TestApp, session: i64) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    // Small, but not below loopback's 64 KiB segment size (TCP would then crawl on window probes).
+    sock.set_recv_buffer_size(64 * 1024).unwrap();
+    let mut s = sock.connect(addr).await.unwrap();
+    let req = format!(
+        "GET /ws/rooms/{session} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(s.read_u8().await.unwrap());
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    s
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// 1,000 viewers stop reading while chat pours in: they fall behind and skip batches, what the
+/// server holds for them stays bounded, the viewers who read get every message with no resync,
+/// and a stuck viewer that reads again resumes from a fresh snapshot.
+async fn a_thousand_viewers_that_stop_reading_hold_nobody_back(backend: Backend) {
+    let queue = 8;
+    let config = ServerConfig {
+        rooms: sellstream_live::RoomConfig {
+            queue,
+            send_buffer: 16 * 1024,
+            chat_per_viewer_per_second: 1000,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, config).await else {
+        return;
+    };
+    let (id, _, _) = live_room(&app).await;
+    let mut stuck = Vec::new();
+    for _ in 0..1000 {
+        stuck.push(upgrade_raw(&app, id).await);
+    }
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let mut v = Viewer::join(&app, id, None).await;
+        readers.push(tokio::spawn(async move {
+            let (mut chats, mut snapshots, mut sampled) = (Vec::new(), 0, 0);
+            loop {
+                let f = v.read().await.expect("a reading viewer was cut off");
+                match f["t"].as_str() {
+                    Some("snapshot") => snapshots += 1,
+                    Some("batch") => {
+                        sampled += f["sampled"]["left_out"].as_u64().unwrap_or(0);
+                        for e in f["events"].as_array().unwrap() {
+                            if e["k"] == "chat" {
+                                chats.push(e["text"].as_str().unwrap().to_owned());
+                            }
+                        }
+                        if chats.last().is_some_and(|t| t == "END") {
+                            return (chats, snapshots, sampled);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }));
+    }
+    let mut senders = Vec::new();
+    for i in 0..8 {
+        let ctl = app.staff(&format!("ctl{i}"), &[Role::Controller]).await;
+        senders.push(Viewer::join(&app, id, Some(&ctl)).await);
+    }
+    let rss_before = rss_kib();
+    // 8 senders × 15 messages a second for 6 s, each message about 400 bytes: some 50 KB a
+    // second to every viewer.
+    let filler = "直播间弹幕测试".repeat(16);
+    let mut sent = Vec::new();
+    for step in 0..60 {
+        for (i, s) in senders.iter_mut().enumerate() {
+            for n in 0..1 + step % 2 {
+                let text = format!("{step}-{n}-{i} {filler}");
+                s.send(json!({"t": "chat", "text": text})).await;
+                sent.push(text);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stats = app.state.rooms.stats(id).await.unwrap();
+    let rss_after = rss_kib();
+    senders[0].send(json!({"t": "chat", "text": "END"})).await;
+    sent.push("END".into());
+
+    assert!(
+        stats.lagging >= 1000,
+        "every stuck viewer is lagging: {stats:?}"
+    );
+    assert!(stats.lagging_skips >= 1000, "{stats:?}");
+    assert!(
+        stats.queued_frames <= (stats.online) * queue as u64,
+        "queues are bounded: {stats:?}"
+    );
+    // Bounded, not growing with what was sent: 1,000 viewers × 720 messages × 400 bytes would
+    // be 288 MB if every viewer's frames were copied and kept.
+    assert!(
+        rss_after.saturating_sub(rss_before) < 48 * 1024,
+        "memory grew from {rss_before} KiB to {rss_after} KiB"
+    );
+    let counters = app.state.rooms.counters();
+    assert!(counters.lagging.load(std::sync::atomic::Ordering::Relaxed) >= 1000);
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "sellstream_room_connections ",
+        "sellstream_room_lagging_connections ",
+        "sellstream_room_frames_total ",
+        "sellstream_room_frames_skipped_total ",
+        "sellstream_room_chat_sampled_out_total ",
+        "sellstream_room_tick_seconds_total ",
+    ] {
+        assert!(metrics.contains(name), "/metrics has {name}");
+    }
+
+    sent.sort();
+    for r in readers {
+        let (mut chats, snapshots, sampled) = r.await.unwrap();
+        assert_eq!(snapshots, 0, "a reading viewer never needed a resync");
+        assert_eq!(sampled, 0);
+        chats.sort();
+        assert_eq!(chats, sent, "a reading viewer saw every message");
+    }
+
+    // A stuck viewer that starts reading again drains what it was sent and resumes from a
+    // fresh snapshot.
+    let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        stuck.pop().unwrap(),
+        tokio_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    )
+    .await;
+    let mut snapshots = 0;
+    while snapshots < 2 {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("the stuck viewer is sent frames again")
+            .expect("the connection is still open")
+            .unwrap();
+        if let Message::Text(t) = frame {
+            let f: Value = serde_json::from_str(&t).unwrap();
+            if f["t"] == "snapshot" {
+                snapshots += 1;
+                // The first snapshot is the one sent on joining; the second is the resync.
+                if snapshots == 2 {
+                    assert!(f["online"].as_u64().unwrap() >= 1000, "{f}");
+                }
+            }
+        }
+    }
+    drop(stuck);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_thousand_viewers_that_stop_reading_hold_nobody_back() {
+    a_thousand_viewers_that_stop_reading_hold_nobody_back(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_thousand_viewers_that_stop_reading_hold_nobody_back() {
+    a_thousand_viewers_that_stop_reading_hold_nobody_back(Backend::Postgres).await;
+}
