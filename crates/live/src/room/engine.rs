@@ -403,7 +403,7 @@ impl Rooms {
             chat_budget: f64::from(self.inner.config.chat_per_viewer_per_second),
             budget_at: Instant::now(),
             audience: None,
-            in_flight: FanOut::Done(None),
+            fan: FanOutTask::spawn(),
             sampled_out: 0,
             snapshot_cache: None,
         };
@@ -524,8 +524,8 @@ struct Room {
     budget_at: Instant,
     /// Who gets this tick's frames, rebuilt when someone joins or leaves.
     audience: Option<Arc<[Member]>>,
-    /// The last tick's writes, counted before the next tick writes.
-    in_flight: FanOut,
+    /// Writes each tick's frames, one tick after another, while the room takes the next commands.
+    fan: FanOutTask,
     sampled_out: u64,
     snapshot_cache: Option<((i64, u64), Bytes)>,
 }
@@ -917,36 +917,35 @@ impl Room {
             .clone()
     }
 
-    /// Waits for the last tick's writes (when they run on other workers) and counts them.
+    /// Counts the writes of ticks the fan-out task has finished.
+    fn count_writes(&mut self, counters: &RoomCounters) {
+        while let Ok(t) = self.fan.tallies.try_recv() {
+            self.skips += t.lagged as u64;
+            counters.skips.fetch_add(t.lagged as u64, Ordering::Relaxed);
+            counters.frames.fetch_add(t.sent as u64, Ordering::Relaxed);
+            // Lagging connections are counted afresh at every tick (those that left drop out).
+            counters
+                .lagging
+                .fetch_add(t.lagging as u64, Ordering::Relaxed);
+            counters
+                .lagging
+                .fetch_sub(self.lagging as u64, Ordering::Relaxed);
+            self.lagging = t.lagging;
+        }
+    }
+
+    /// Waits until every tick handed to the fan-out task has been written.
     async fn settle(&mut self, counters: &RoomCounters) {
-        let t = match std::mem::replace(&mut self.in_flight, FanOut::Done(None)) {
-            FanOut::Done(None) => return,
-            FanOut::Done(Some(t)) => t,
-            FanOut::Running(tasks) => {
-                let mut total = Tally::default();
-                for task in tasks {
-                    if let Ok(t) = task.await {
-                        total.add(&t);
-                    }
-                }
-                total
-            }
-        };
-        self.skips += t.lagged as u64;
-        counters.skips.fetch_add(t.lagged as u64, Ordering::Relaxed);
-        counters.frames.fetch_add(t.sent as u64, Ordering::Relaxed);
-        // Lagging connections are counted afresh at every tick (those that left drop out).
-        counters
-            .lagging
-            .fetch_add(t.lagging as u64, Ordering::Relaxed);
-        counters
-            .lagging
-            .fetch_sub(self.lagging as u64, Ordering::Relaxed);
-        self.lagging = t.lagging;
+        let (done, written) = oneshot::channel();
+        if self.fan.jobs.send(Job::Barrier(done)).await.is_ok() {
+            let _ = written.await;
+        }
+        self.count_writes(counters);
     }
 
     async fn flush(&mut self, with_stats: bool, rooms: &Rooms) {
         let counters = &rooms.inner.counters;
+        self.count_writes(counters);
         self.ticks += 1;
         let now = Timestamp::now().millis();
         if let Some(e) = self.state.flush_likes() {
@@ -1020,11 +1019,9 @@ impl Room {
                 snapshot,
             };
             // The previous tick's writes finish first: frames reach each viewer in order.
-            self.settle(counters).await;
-            self.in_flight = fan_out(self.audience(), Arc::new(frames));
-            if matches!(self.in_flight, FanOut::Done(_)) {
-                self.settle(counters).await;
-            }
+            let job = Job::Deliver(self.audience(), Arc::new(frames));
+            // Waits only when the writes are two ticks behind.
+            let _ = self.fan.jobs.send(job).await;
         }
         if self.closed && !self.conns.is_empty() {
             self.settle(counters).await;
@@ -1083,17 +1080,43 @@ impl Tally {
     }
 }
 
-/// A tick's writes: done in the room's task, or running on the runtime's workers.
-enum FanOut {
-    Done(Option<Tally>),
-    Running(Vec<tokio::task::JoinHandle<Tally>>),
+enum Job {
+    Deliver(Arc<[Member]>, Arc<Frames>),
+    Barrier(oneshot::Sender<()>),
+}
+
+/// The room's writer: takes ticks in order, so frames reach every viewer in order, and reports
+/// what each tick's writes did.
+struct FanOutTask {
+    jobs: mpsc::Sender<Job>,
+    tallies: mpsc::UnboundedReceiver<Tally>,
+}
+
+impl FanOutTask {
+    fn spawn() -> Self {
+        let (jobs, mut rx) = mpsc::channel::<Job>(2);
+        let (tally_tx, tallies) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(job) = rx.recv().await {
+                match job {
+                    Job::Deliver(audience, frames) => {
+                        let _ = tally_tx.send(fan_out(audience, frames).await);
+                    }
+                    Job::Barrier(done) => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+        });
+        Self { jobs, tallies }
+    }
 }
 
 /// Below this many connections one task writes the whole tick; above it the writes are split
 /// across the runtime's worker threads (each write is a system call: they add up).
 const FAN_OUT_SHARD: usize = 2048;
 
-fn fan_out(audience: Arc<[Member]>, frames: Arc<Frames>) -> FanOut {
+async fn fan_out(audience: Arc<[Member]>, frames: Arc<Frames>) -> Tally {
     let deliver = |members: &[Member], frames: &Frames| {
         let mut t = Tally::default();
         for m in members {
@@ -1116,21 +1139,26 @@ fn fan_out(audience: Arc<[Member]>, frames: Arc<Frames>) -> FanOut {
     let workers = tokio::runtime::Handle::current().metrics().num_workers();
     let shards = (audience.len() / FAN_OUT_SHARD).clamp(1, workers.max(1));
     if shards == 1 {
-        return FanOut::Done(Some(deliver(&audience, &frames)));
+        return deliver(&audience, &frames);
     }
     let size = audience.len().div_ceil(shards);
     // Every shard is spawned (none run inline) so that idle workers can steal them.
-    FanOut::Running(
-        (0..shards)
-            .map(|i| {
-                let (audience, frames) = (audience.clone(), frames.clone());
-                tokio::spawn(async move {
-                    let end = ((i + 1) * size).min(audience.len());
-                    deliver(&audience[i * size..end], &frames)
-                })
+    let tasks: Vec<_> = (0..shards)
+        .map(|i| {
+            let (audience, frames) = (audience.clone(), frames.clone());
+            tokio::spawn(async move {
+                let end = ((i + 1) * size).min(audience.len());
+                deliver(&audience[i * size..end], &frames)
             })
-            .collect(),
-    )
+        })
+        .collect();
+    let mut total = Tally::default();
+    for task in tasks {
+        if let Ok(t) = task.await {
+            total.add(&t);
+        }
+    }
+    total
 }
 
 fn event(kind: &'static str, data: Value) -> Event {
