@@ -3,6 +3,7 @@
 
 pub mod catalog;
 mod error;
+pub mod pricing;
 
 pub use catalog::{Catalog, Product, ProductFilter, ProductInput, Sku, SkuInput};
 pub use error::CommerceError;
