@@ -182,6 +182,8 @@ fn product(title: &str, description: &str, image: &str, skus: Vec<SkuInput>) -> 
         description: description.into(),
         images: vec![format!("/demo/{image}.svg")],
         on_shelf: true,
+        category_id: None,
+        purchase_limit: None,
         skus,
     }
 }

@@ -11,6 +11,12 @@ pub enum CommerceError {
     DuplicateSkuCode(String),
     #[error("product {0} is in a live session's bag; take it out of the bag first")]
     ProductInUse(i64),
+    #[error("no category {0}")]
+    CategoryNotFound(i64),
+    #[error("a category named `{0}` already exists here")]
+    CategoryExists(String),
+    #[error("category {0} has subcategories; move or delete them first")]
+    CategoryInUse(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -28,6 +34,9 @@ impl Coded for CommerceError {
             Self::ProductNotFound(_) => ErrorCode::NotFound,
             Self::DuplicateSkuCode(_) => ErrorCode::DuplicateSkuCode,
             Self::ProductInUse(_) => ErrorCode::ProductInUse,
+            Self::CategoryNotFound(_) => ErrorCode::NotFound,
+            Self::CategoryExists(_) => ErrorCode::AlreadyExists,
+            Self::CategoryInUse(_) => ErrorCode::Conflict,
             Self::Store(e) => e.code(),
         }
     }

@@ -5,5 +5,7 @@ pub mod catalog;
 mod error;
 pub mod pricing;
 
-pub use catalog::{Catalog, Product, ProductFilter, ProductInput, Sku, SkuInput};
+pub use catalog::{
+    Catalog, Category, CategoryInput, Product, ProductFilter, ProductInput, Sku, SkuInput,
+};
 pub use error::CommerceError;

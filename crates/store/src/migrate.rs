@@ -23,8 +23,11 @@ macro_rules! migration {
     };
 }
 
-pub const MIGRATIONS: &[Migration] =
-    &[migration!(1, "0001_foundation"), migration!(2, "0002_room")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(2, "0002_room"),
+    migration!(3, "0003_catalog"),
+];
 
 #[derive(Debug, Default)]
 pub struct MigrationReport {

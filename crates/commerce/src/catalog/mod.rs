@@ -1,8 +1,10 @@
 //! Products and SKUs. `rules` checks input without I/O; `Catalog` applies it to the store.
 
+mod category;
 mod rules;
 mod store;
 
+pub use category::{Category, CategoryInput};
 pub use store::{Catalog, ProductFilter};
 
 use sellstream_core::Timestamp;
@@ -32,6 +34,9 @@ pub struct Product {
     /// Image URLs, the first is the main image.
     pub images: Vec<String>,
     pub on_shelf: bool,
+    pub category_id: Option<i64>,
+    /// Units one customer may buy in all (none: no limit).
+    pub purchase_limit: Option<i64>,
     pub skus: Vec<Sku>,
     pub price_min_fen: i64,
     pub price_max_fen: i64,
@@ -52,6 +57,11 @@ pub struct ProductInput {
     pub images: Vec<String>,
     #[serde(default = "yes")]
     pub on_shelf: bool,
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    /// Units one customer may buy in all, 1–999 (none: no limit).
+    #[serde(default)]
+    pub purchase_limit: Option<i64>,
     pub skus: Vec<SkuInput>,
 }
 

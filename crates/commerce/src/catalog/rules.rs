@@ -33,6 +33,11 @@ pub fn check_product(mut p: ProductInput) -> Result<ProductInput, CommerceError>
             )));
         }
     }
+    if p.purchase_limit.is_some_and(|n| !(1..=999).contains(&n)) {
+        return Err(invalid(
+            "purchase_limit: 1 to 999 units per customer, or none",
+        ));
+    }
     if p.skus.is_empty() {
         return Err(invalid("skus: a product needs at least one SKU"));
     }
@@ -121,6 +126,8 @@ mod tests {
             description: String::new(),
             images: vec!["/demo/lipstick.svg".into()],
             on_shelf: true,
+            category_id: None,
+            purchase_limit: None,
             skus,
         }
     }

@@ -17,13 +17,34 @@ pub struct ProductFilter {
     /// Matches the title (case-insensitive substring) or a SKU code exactly.
     pub q: Option<String>,
     pub on_shelf: Option<bool>,
+    pub category_id: Option<i64>,
 }
 
-const PRODUCT_COLUMNS: &str = "id, title, description, images, on_shelf, created_at, updated_at";
+const PRODUCT_COLUMNS: &str =
+    "id, title, description, images, on_shelf, category_id, purchase_limit, created_at, updated_at";
 
 impl Catalog {
     pub fn new(store: Store) -> Self {
         Self { store }
+    }
+
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A product may only be filed under a category that exists.
+    async fn check_category(&self, tx: &mut Tx, id: Option<i64>) -> Result<(), CommerceError> {
+        let Some(id) = id else { return Ok(()) };
+        let found = sqlx::query("SELECT id FROM categories WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if found.is_none() {
+            return Err(CommerceError::Invalid(format!(
+                "category_id: no category {id}"
+            )));
+        }
+        Ok(())
     }
 
     pub async fn create(&self, input: ProductInput) -> Result<Product, CommerceError> {
@@ -35,14 +56,17 @@ impl Catalog {
         }
         let now = Timestamp::now().millis();
         let mut tx = self.store.begin().await?;
+        self.check_category(&mut tx, p.category_id).await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO products (title, description, images, on_shelf, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO products (title, description, images, on_shelf, category_id, purchase_limit,
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
         )
         .bind(&p.title)
         .bind(&p.description)
         .bind(to_json(&p.images))
         .bind(p.on_shelf)
+        .bind(p.category_id)
+        .bind(p.purchase_limit)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?
@@ -58,14 +82,17 @@ impl Catalog {
         let p = check_product(input)?;
         let now = Timestamp::now().millis();
         let mut tx = self.store.begin().await?;
+        self.check_category(&mut tx, p.category_id).await?;
         let changed = sqlx::query(
-            "UPDATE products SET title = $1, description = $2, images = $3, on_shelf = $4, updated_at = $5
-             WHERE id = $6",
+            "UPDATE products SET title = $1, description = $2, images = $3, on_shelf = $4,
+             category_id = $5, purchase_limit = $6, updated_at = $7 WHERE id = $8",
         )
         .bind(&p.title)
         .bind(&p.description)
         .bind(to_json(&p.images))
         .bind(p.on_shelf)
+        .bind(p.category_id)
+        .bind(p.purchase_limit)
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
@@ -187,21 +214,24 @@ impl Catalog {
         let q = filter.q.as_deref().map(str::trim).unwrap_or("");
         let pattern = format!("%{}%", q.to_lowercase());
         let on_shelf = filter.on_shelf.map_or(-1i64, i64::from);
+        let category = filter.category_id.unwrap_or(0);
         let cond = "($1 = '' OR LOWER(title) LIKE $2 OR id IN (SELECT product_id FROM skus WHERE code = $1))
-             AND ($3 < 0 OR on_shelf = ($3 = 1))";
+             AND ($3 < 0 OR on_shelf = ($3 = 1)) AND ($4 = 0 OR category_id = $4)";
         let total: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM products WHERE {cond}"))
             .bind(q)
             .bind(&pattern)
             .bind(on_shelf)
+            .bind(category)
             .fetch_one(self.store.pool())
             .await?
             .try_get(0)?;
         let ids: Vec<i64> = sqlx::query(&format!(
-            "SELECT id FROM products WHERE {cond} ORDER BY updated_at DESC, id DESC LIMIT $4 OFFSET $5"
+            "SELECT id FROM products WHERE {cond} ORDER BY updated_at DESC, id DESC LIMIT $5 OFFSET $6"
         ))
         .bind(q)
         .bind(&pattern)
         .bind(on_shelf)
+        .bind(category)
         .bind(page.limit())
         .bind(page.offset())
         .fetch_all(self.store.pool())
@@ -309,6 +339,8 @@ fn product_from_row(r: &AnyRow) -> Result<Product, sqlx::Error> {
         description: r.try_get("description")?,
         images: serde_json::from_str(&images).unwrap_or_default(),
         on_shelf: sellstream_store::get_flag(r, "on_shelf")?,
+        category_id: r.try_get("category_id")?,
+        purchase_limit: r.try_get("purchase_limit")?,
         skus: Vec::new(),
         price_min_fen: 0,
         price_max_fen: 0,

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod brand;
+pub mod categories;
 pub mod health;
 pub mod moderation;
 pub mod overview;
@@ -30,6 +31,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::set_password))
         .routes(routes!(staff::hosts))
         .routes(routes!(products::list, products::create))
+        .routes(routes!(categories::list, categories::create))
+        .routes(routes!(categories::update, categories::delete))
         .routes(routes!(products::get, products::update, products::delete))
         .routes(routes!(sessions::list, sessions::create))
         .routes(routes!(sessions::get, sessions::update))

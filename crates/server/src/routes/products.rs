@@ -18,6 +18,8 @@ pub struct ProductQuery {
     /// Part of the title, or an exact SKU code.
     pub q: Option<String>,
     pub on_shelf: Option<bool>,
+    /// Products filed directly under this category.
+    pub category_id: Option<i64>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
@@ -33,6 +35,7 @@ pub async fn list(
     let filter = ProductFilter {
         q: q.q.filter(|s| !s.trim().is_empty()),
         on_shelf: q.on_shelf,
+        category_id: q.category_id,
     };
     let page = PageRequest {
         page: q.page,

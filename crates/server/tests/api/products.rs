@@ -242,7 +242,155 @@ async fn lists_paginate_the_same_way(app: TestApp) {
     assert_eq!(clamped["per_page"], 100);
 }
 
+async fn categories_form_a_tree_that_products_are_filed_under(app: TestApp) {
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let host = app.staff("host", &[Role::Host]).await;
+    let (s, beauty) = app
+        .post("/api/v1/categories", &op, json!({"name": "美妆"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{beauty}");
+    let beauty = beauty["id"].as_i64().unwrap();
+    let (_, lips) = app
+        .post(
+            "/api/v1/categories",
+            &op,
+            json!({"name": "口红", "parent_id": beauty}),
+        )
+        .await;
+    let lips = lips["id"].as_i64().unwrap();
+    let (_, food) = app
+        .post(
+            "/api/v1/categories",
+            &op,
+            json!({"name": " 食品 ", "position": -1}),
+        )
+        .await;
+    assert_eq!(food["name"], "食品", "names are trimmed");
+    let food = food["id"].as_i64().unwrap();
+
+    // Read top-down: siblings by position, children right after their parent.
+    let (s, tree) = app.get("/api/v1/categories", &host).await;
+    assert_eq!(s, StatusCode::OK);
+    let order: Vec<i64> = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, vec![food, beauty, lips]);
+
+    // Names are unique among siblings only.
+    let dup = app
+        .post("/api/v1/categories", &op, json!({"name": "美妆"}))
+        .await;
+    assert_error(&dup, 409, "already_exists");
+    let (s, _) = app
+        .post(
+            "/api/v1/categories",
+            &op,
+            json!({"name": "美妆", "parent_id": food}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "the same name under another parent");
+
+    // A category cannot move under itself or its own child; an unknown parent is refused.
+    let cycle = app
+        .put(
+            &format!("/api/v1/categories/{beauty}"),
+            &op,
+            json!({"name": "美妆", "parent_id": lips}),
+        )
+        .await;
+    assert_error(&cycle, 422, "validation_failed");
+    let unknown = app
+        .post(
+            "/api/v1/categories",
+            &op,
+            json!({"name": "x", "parent_id": 999_999}),
+        )
+        .await;
+    assert_error(&unknown, 422, "validation_failed");
+    let blank = app
+        .post("/api/v1/categories", &op, json!({"name": "  "}))
+        .await;
+    assert_error(&blank, 422, "validation_failed");
+    let denied = app
+        .post("/api/v1/categories", &host, json!({"name": "x"}))
+        .await;
+    assert_error(&denied, 403, "forbidden");
+
+    // Products are filed under a category, with a per-customer purchase limit, and filtered by it.
+    let mut body = tee("LIP");
+    body["category_id"] = json!(lips);
+    body["purchase_limit"] = json!(2);
+    let (s, p) = app.post("/api/v1/products", &op, body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["category_id"], lips);
+    assert_eq!(p["purchase_limit"], 2);
+    let pid = p["id"].as_i64().unwrap();
+    app.post("/api/v1/products", &op, tee("OTHER")).await;
+    let (_, filed) = app
+        .get(&format!("/api/v1/products?category_id={lips}"), &op)
+        .await;
+    assert_eq!(filed["total"], 1, "{filed}");
+    assert_eq!(filed["items"][0]["id"], pid);
+    let (_, tree) = app.get("/api/v1/categories", &op).await;
+    let lips_row = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == lips)
+        .unwrap()
+        .clone();
+    assert_eq!(lips_row["products"], 1);
+
+    let mut bad = tee("BAD");
+    bad["purchase_limit"] = json!(0);
+    assert_error(
+        &app.post("/api/v1/products", &op, bad.clone()).await,
+        422,
+        "validation_failed",
+    );
+    bad["purchase_limit"] = json!(1000);
+    assert_error(
+        &app.post("/api/v1/products", &op, bad.clone()).await,
+        422,
+        "validation_failed",
+    );
+    bad["purchase_limit"] = Value::Null;
+    bad["category_id"] = json!(424_242);
+    assert_error(
+        &app.post("/api/v1/products", &op, bad).await,
+        422,
+        "validation_failed",
+    );
+
+    // A parent with children cannot go; a leaf can, and its products become uncategorised.
+    let (s, body) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/categories/{beauty}"),
+            Some(&op),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/categories/{lips}"),
+            Some(&op),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, p) = app.get(&format!("/api/v1/products/{pid}"), &op).await;
+    assert_eq!(p["category_id"], Value::Null);
+    assert_eq!(p["purchase_limit"], 2);
+}
+
 crate::on_both_backends!(
+    categories_form_a_tree_that_products_are_filed_under,
     operators_create_edit_search_and_delete_products,
     duplicate_sku_codes_are_refused_and_nothing_is_half_saved,
     bad_input_gets_clear_errors,
