@@ -3,9 +3,9 @@
 
 use anyhow::Context;
 use sellstream_accounts::{Accounts, NewCustomer, NewStaff, Role};
-use sellstream_commerce::{Catalog, ProductInput, SkuInput};
+use sellstream_commerce::{Catalog, CategoryInput, ProductInput, SkuInput};
 use sellstream_core::Timestamp;
-use sellstream_live::{SessionInput, SessionState, Sessions, Theme};
+use sellstream_live::{LivePrice, SessionInput, SessionState, Sessions, Theme};
 use sellstream_ops::{Brand, BrandSettings};
 use sellstream_store::Store;
 use std::collections::BTreeMap;
@@ -78,15 +78,55 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
         .await?;
 
     let catalog = Catalog::new(store.clone());
+    let category = |name: &str, parent_id: Option<i64>| CategoryInput {
+        name: name.into(),
+        parent_id,
+        position: 0,
+    };
+    let beauty = catalog
+        .create_category(category("美妆 Beauty", None))
+        .await?
+        .id;
+    let lips = catalog
+        .create_category(category("口红 Lipstick", Some(beauty)))
+        .await?
+        .id;
+    let skin = catalog
+        .create_category(category("护肤 Skincare", Some(beauty)))
+        .await?
+        .id;
+    let apparel = catalog
+        .create_category(category("服饰 Apparel", None))
+        .await?
+        .id;
+    let food = catalog
+        .create_category(category("食品 Food", None))
+        .await?
+        .id;
+    let digital = catalog
+        .create_category(category("数码 Digital", None))
+        .await?
+        .id;
+    // (category, per-customer limit) for each demo product, in order.
+    let filed = [
+        (lips, Some(2)),
+        (skin, Some(3)),
+        (apparel, None),
+        (apparel, None),
+        (food, None),
+        (digital, Some(1)),
+    ];
     let mut ids = Vec::new();
-    for p in products() {
+    for (mut p, (category_id, limit)) in products().into_iter().zip(filed) {
+        p.category_id = Some(category_id);
+        p.purchase_limit = limit;
         ids.push(catalog.create(p).await?.id);
     }
     let [lipstick, serum, tee, sneakers, tea, headphones] = ids[..] else {
         unreachable!("six demo products")
     };
 
-    let sessions = Sessions::new(store.clone(), catalog);
+    let sessions = Sessions::new(store.clone(), catalog.clone());
     let now = Timestamp::now();
     let hour = 3600;
     let plan = |title: &str, theme, host, start: Timestamp, hours: i64, cover: &str| SessionInput {
@@ -111,6 +151,22 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     for p in [lipstick, serum, headphones] {
         sessions.add_to_bag(live.id, p).await?;
     }
+    // Live prices (直播价): every lipstick shade at ¥99, the small serum at ¥169.
+    let live_price = |product: &sellstream_commerce::Product, pick: usize, yuan: i64| LivePrice {
+        sku_id: product.skus[pick].id,
+        price_fen: yuan * 100,
+    };
+    let lip = catalog.get(lipstick).await?;
+    let lip_prices: Vec<LivePrice> = (0..lip.skus.len())
+        .map(|i| live_price(&lip, i, 99))
+        .collect();
+    sessions
+        .set_live_prices(live.id, lipstick, &lip_prices)
+        .await?;
+    let ser = catalog.get(serum).await?;
+    sessions
+        .set_live_prices(live.id, serum, &[live_price(&ser, 0, 169)])
+        .await?;
     sessions.transition(live.id, SessionState::Live).await?;
 
     let launch = sessions

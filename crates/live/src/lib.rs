@@ -9,5 +9,6 @@ pub mod wire;
 pub use error::LiveError;
 pub use room::{Actor, RoomConfig, RoomStats, Rooms};
 pub use session::{
-    BagItem, LiveSession, PublicSession, SessionFilter, SessionInput, SessionState, Sessions, Theme,
+    BagItem, LivePrice, LiveSession, PublicSession, SessionFilter, SessionInput, SessionState,
+    Sessions, Theme,
 };

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_room"),
     migration!(3, "0003_catalog"),
+    migration!(4, "0004_live_prices"),
 ];
 
 #[derive(Debug, Default)]

@@ -492,6 +492,7 @@ async fn bag_entries(sessions: &Sessions, id: i64) -> Result<Vec<BagEntry>, Live
             image: i.product.images.first().cloned(),
             price_min_fen: i.product.price_min_fen,
             price_max_fen: i.product.price_max_fen,
+            live_price_min_fen: i.live_price_min_fen(),
             stock: i.product.total_stock,
         })
         .collect())

@@ -96,13 +96,16 @@ pub struct BagEntry {
     pub image: Option<String>,
     pub price_min_fen: i64,
     pub price_max_fen: i64,
+    /// The lowest live price in this session, when it set any.
+    pub live_price_min_fen: Option<i64>,
     pub stock: i64,
 }
 
 impl BagEntry {
     pub fn json(&self) -> Value {
         json!({"position": self.position, "product": self.product_id, "title": self.title, "image": self.image,
-               "price_min_fen": self.price_min_fen, "price_max_fen": self.price_max_fen, "stock": self.stock})
+               "price_min_fen": self.price_min_fen, "price_max_fen": self.price_max_fen,
+               "live_price_min_fen": self.live_price_min_fen, "stock": self.stock})
     }
 }
 
@@ -991,6 +994,7 @@ mod tests {
             image: None,
             price_min_fen: 100,
             price_max_fen: 100,
+            live_price_min_fen: None,
             stock: 5,
         }];
         assert_eq!(s.pin(&host(), 3).unwrap_err().code, C::NotFound);

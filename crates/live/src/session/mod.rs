@@ -55,6 +55,34 @@ fn own_channel() -> String {
 pub struct BagItem {
     pub position: i64,
     pub product: Product,
+    /// This session's live prices (直播价) for some of the product's SKUs; the others sell at
+    /// their list price.
+    pub live_prices: Vec<LivePrice>,
+}
+
+/// A SKU's price in one session's room, at most its list price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LivePrice {
+    pub sku_id: i64,
+    pub price_fen: i64,
+}
+
+impl BagItem {
+    /// The lowest price a viewer pays for this product in this session.
+    pub fn live_price_min_fen(&self) -> Option<i64> {
+        self.product
+            .skus
+            .iter()
+            .map(|s| {
+                self.live_prices
+                    .iter()
+                    .find(|p| p.sku_id == s.id)
+                    .map_or(s.price_fen, |p| p.price_fen.min(s.price_fen))
+            })
+            .min()
+            .filter(|_| !self.live_prices.is_empty())
+    }
 }
 
 /// What a viewer may see of a session: the session and the on-shelf products of its bag.

@@ -1,4 +1,4 @@
-use super::{BagItem, LiveSession, PublicSession, SessionInput, SessionState, Theme};
+use super::{BagItem, LivePrice, LiveSession, PublicSession, SessionInput, SessionState, Theme};
 use crate::LiveError;
 use sellstream_commerce::Catalog;
 use sellstream_core::{Page, PageRequest, Timestamp};
@@ -220,14 +220,104 @@ impl Sessions {
         .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
         let products = self.catalog.get_many(&ids).await?;
+        let prices: Vec<(i64, LivePrice)> = sqlx::query(
+            "SELECT s.product_id, p.sku_id, p.price_fen FROM session_prices p
+             JOIN skus s ON s.id = p.sku_id WHERE p.session_id = $1 ORDER BY p.sku_id",
+        )
+        .bind(id)
+        .fetch_all(self.store.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let price = LivePrice {
+                sku_id: r.get(1),
+                price_fen: r.get(2),
+            };
+            (r.get(0), price)
+        })
+        .collect();
         Ok(rows
             .iter()
             .zip(products)
             .map(|(r, product)| BagItem {
                 position: r.get(1),
+                live_prices: prices
+                    .iter()
+                    .filter(|(p, _)| *p == product.id)
+                    .map(|(_, price)| *price)
+                    .collect(),
                 product,
             })
             .collect())
+    }
+
+    /// Sets the live prices of a product in the bag (replacing its earlier ones; an empty list
+    /// puts it back at list price). Each price is for a SKU of that product, at most its list
+    /// price.
+    pub async fn set_live_prices(
+        &self,
+        id: i64,
+        product_id: i64,
+        prices: &[LivePrice],
+    ) -> Result<Vec<BagItem>, LiveError> {
+        let mut tx = self.open_for_edit(id).await?;
+        let in_bag =
+            sqlx::query("SELECT 1 FROM session_bag WHERE session_id = $1 AND product_id = $2")
+                .bind(id)
+                .bind(product_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if in_bag.is_none() {
+            return Err(LiveError::ProductNotFound(product_id));
+        }
+        let skus: Vec<(i64, i64)> =
+            sqlx::query("SELECT id, price_fen FROM skus WHERE product_id = $1")
+                .bind(product_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+        for (i, p) in prices.iter().enumerate() {
+            let Some((_, list)) = skus.iter().find(|(s, _)| *s == p.sku_id) else {
+                return Err(LiveError::Invalid(format!(
+                    "prices[{i}].sku_id: SKU {} is not a SKU of product {product_id}",
+                    p.sku_id
+                )));
+            };
+            if !(0..=*list).contains(&p.price_fen) {
+                return Err(LiveError::Invalid(format!(
+                    "prices[{i}].price_fen: a live price is between 0 and the list price ({})",
+                    sellstream_core::Fen(*list)
+                )));
+            }
+            if prices[..i].iter().any(|q| q.sku_id == p.sku_id) {
+                return Err(LiveError::Invalid(format!(
+                    "prices[{i}].sku_id: SKU {} is listed twice",
+                    p.sku_id
+                )));
+            }
+        }
+        sqlx::query(
+            "DELETE FROM session_prices WHERE session_id = $1
+             AND sku_id IN (SELECT id FROM skus WHERE product_id = $2)",
+        )
+        .bind(id)
+        .bind(product_id)
+        .execute(&mut *tx)
+        .await?;
+        for p in prices {
+            sqlx::query(
+                "INSERT INTO session_prices (session_id, sku_id, price_fen) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(p.sku_id)
+            .bind(p.price_fen)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.bag(id).await
     }
 
     /// Puts a product at the end of the bag.

@@ -43,6 +43,7 @@ pub fn api() -> OpenApiRouter<AppState> {
             sessions::reorder_bag
         ))
         .routes(routes!(sessions::remove_from_bag))
+        .routes(routes!(sessions::set_live_prices))
         .routes(routes!(public::sessions))
         .routes(routes!(public::session))
         .routes(routes!(public::lotteries))

@@ -200,6 +200,34 @@ pub async fn remove_from_bag(
     Ok(axum::Json(Bag { items }))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LivePricesRequest {
+    /// The product's live prices in this session, replacing the earlier ones (empty: list price).
+    pub prices: Vec<sellstream_live::LivePrice>,
+}
+
+/// Set a bag product's live prices (直播价) per SKU, at most the list price (admin, operator, host,
+/// controller). The room shows them at once.
+#[utoipa::path(put, path = "/api/v1/sessions/{id}/bag/{product_id}/prices", tag = "sessions",
+    params(("id" = i64, Path), ("product_id" = i64, Path)), request_body = LivePricesRequest,
+    responses((status = 200, body = Bag), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn set_live_prices(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, product_id)): Path<(i64, i64)>,
+    Json(req): Json<LivePricesRequest>,
+) -> Result<axum::Json<Bag>, ApiError> {
+    staff.require(RUNNERS)?;
+    let items = state
+        .sessions
+        .set_live_prices(id, product_id, &req.prices)
+        .await?;
+    state.rooms.bag_changed(id).await;
+    Ok(axum::Json(Bag { items }))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct LotteryList {
     pub items: Vec<sellstream_live::room::DrawnLottery>,

@@ -696,7 +696,36 @@ async fn fast_chat_is_sampled_for_viewers_but_not_for_the_controller(app: TestAp
     assert_eq!(stats.chat_sampled_out, left_out as u64);
 }
 
+async fn a_live_price_reaches_the_room_at_once(app: TestApp) {
+    let (id, product, op) = live_room(&app).await;
+    let mut viewer = Viewer::join(&app, id, None).await;
+    let (_, p) = app.get(&format!("/api/v1/products/{product}"), &op).await;
+    let sku = p["skus"][0]["id"].as_i64().unwrap();
+    let (s, _) = app
+        .put(
+            &format!("/api/v1/sessions/{id}/bag/{product}/prices"),
+            &op,
+            json!({"prices": [{"sku_id": sku, "price_fen": 9900}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let bag = viewer.event("bag").await;
+    let entry = bag["bag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["product"] == product)
+        .unwrap()
+        .clone();
+    assert_eq!(entry["live_price_min_fen"], 9900, "{bag}");
+    assert_eq!(
+        entry["price_min_fen"], 12900,
+        "the list price stays alongside"
+    );
+}
+
 crate::on_both_backends!(
+    a_live_price_reaches_the_room_at_once,
     fast_chat_is_sampled_for_viewers_but_not_for_the_controller,
     banned_words_are_edited_by_admins_and_apply_at_once,
     joining_gives_hello_and_a_snapshot,

@@ -375,7 +375,131 @@ async fn the_overview_counts_what_is_on(app: TestApp) {
     assert_eq!(o["sessions_live"], 0);
 }
 
+async fn live_prices_are_set_per_sku_and_shown_in_the_bag(app: TestApp) {
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let host = app.staff("zhubo", &[Role::Host]).await;
+    let analyst = app.staff("ana", &[Role::Analyst]).await;
+    let (_, sess) = app.post("/api/v1/sessions", &op, session(None)).await;
+    let id = sess["id"].as_i64().unwrap();
+    let (_, p) = app
+        .post(
+            "/api/v1/products",
+            &op,
+            json!({"title": "口红", "skus": [
+                {"code": "LIP-RED", "price_fen": 12900, "stock": 10},
+                {"code": "LIP-NUDE", "price_fen": 13900, "stock": 10}]}),
+        )
+        .await;
+    let pid = p["id"].as_i64().unwrap();
+    let (red, nude) = (
+        p["skus"][0]["id"].as_i64().unwrap(),
+        p["skus"][1]["id"].as_i64().unwrap(),
+    );
+    let other = product(&app, &op, "OTHER", true).await;
+    app.post(
+        &format!("/api/v1/sessions/{id}/bag"),
+        &op,
+        json!({"product_id": pid}),
+    )
+    .await;
+    let prices = format!("/api/v1/sessions/{id}/bag/{pid}/prices");
+
+    // The host sets a live price for one colour; the bag shows it, the other stays at list.
+    let (s, bag) = app
+        .put(
+            &prices,
+            &host,
+            json!({"prices": [{"sku_id": red, "price_fen": 9900}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{bag}");
+    assert_eq!(
+        bag["items"][0]["live_prices"],
+        json!([{"sku_id": red, "price_fen": 9900}])
+    );
+    let (_, public) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/public/sessions/{id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        public["bag"][0]["live_prices"][0]["price_fen"], 9900,
+        "{public}"
+    );
+
+    // Setting them again replaces them; an empty list goes back to list prices.
+    let (_, bag) = app
+        .put(
+            &prices,
+            &op,
+            json!({"prices": [{"sku_id": nude, "price_fen": 10900}]}),
+        )
+        .await;
+    assert_eq!(
+        bag["items"][0]["live_prices"],
+        json!([{"sku_id": nude, "price_fen": 10900}])
+    );
+
+    // Bad input changes nothing.
+    for (body, why) in [
+        (
+            json!({"prices": [{"sku_id": red, "price_fen": 13000}]}),
+            "above list",
+        ),
+        (
+            json!({"prices": [{"sku_id": red, "price_fen": -1}]}),
+            "negative",
+        ),
+        (
+            json!({"prices": [{"sku_id": red, "price_fen": 1}, {"sku_id": red, "price_fen": 2}]}),
+            "twice",
+        ),
+        (
+            json!({"prices": [{"sku_id": 999_999, "price_fen": 1}]}),
+            "another product's SKU",
+        ),
+        (
+            json!({"prices": [{"sku_id": red, "price_fen": 1.5}]}),
+            "fractional fen",
+        ),
+        (
+            json!({"prices": [{"sku_id": red, "price_fen": 1, "total": 0}]}),
+            "unknown field",
+        ),
+    ] {
+        let got = app.put(&prices, &op, body).await;
+        assert_eq!(got.0.as_u16(), 422, "{why}: {}", got.1);
+    }
+    let (_, bag) = app.get(&format!("/api/v1/sessions/{id}/bag"), &op).await;
+    assert_eq!(
+        bag["items"][0]["live_prices"],
+        json!([{"sku_id": nude, "price_fen": 10900}]),
+        "nothing changed"
+    );
+    assert_error(
+        &app.put(
+            &format!("/api/v1/sessions/{id}/bag/{other}/prices"),
+            &op,
+            json!({"prices": []}),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &app.put(&prices, &analyst, json!({"prices": []})).await,
+        403,
+        "forbidden",
+    );
+    let (_, bag) = app.put(&prices, &op, json!({"prices": []})).await;
+    assert_eq!(bag["items"][0]["live_prices"], json!([]));
+}
+
 crate::on_both_backends!(
+    live_prices_are_set_per_sku_and_shown_in_the_bag,
     a_session_is_planned_run_and_ended,
     scheduled_sessions_can_be_cancelled_only_before_going_live,
     bad_session_input_is_refused,
