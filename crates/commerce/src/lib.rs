@@ -2,6 +2,7 @@
 //! shelf state. Pricing, orders, the flash-sale stock ledger and payments join here later.
 
 pub mod catalog;
+pub mod checkout;
 mod error;
 pub mod pricing;
 

@@ -2,7 +2,7 @@
 
 mod category;
 mod rules;
-mod store;
+pub(crate) mod store;
 
 pub use category::{Category, CategoryInput};
 pub use store::{Catalog, ProductFilter};

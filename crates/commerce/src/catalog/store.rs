@@ -28,7 +28,7 @@ impl Catalog {
         Self { store }
     }
 
-    pub(super) fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod brand;
 pub mod categories;
+pub mod checkout;
 pub mod health;
 pub mod moderation;
 pub mod overview;
@@ -33,6 +34,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(products::list, products::create))
         .routes(routes!(categories::list, categories::create))
         .routes(routes!(categories::update, categories::delete))
+        .routes(routes!(checkout::preview))
         .routes(routes!(products::get, products::update, products::delete))
         .routes(routes!(sessions::list, sessions::create))
         .routes(routes!(sessions::get, sessions::update))

@@ -7,7 +7,6 @@ use sellstream_accounts::{Accounts, NewStaff, Role};
 use sellstream_server::{AppState, ServerConfig};
 use sellstream_store::Store;
 use serde_json::Value;
-use std::net::SocketAddr;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Backend {

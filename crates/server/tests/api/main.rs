@@ -3,6 +3,7 @@
 mod common;
 
 mod auth;
+mod checkout;
 mod platform;
 mod products;
 mod room;
