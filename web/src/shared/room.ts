@@ -48,6 +48,8 @@ export interface RoomBagEntry {
   image: string | null
   price_min_fen: number
   price_max_fen: number
+  /** The lowest live price (直播价) of the product in this session, when the session set any. */
+  live_price_min_fen: number | null
   stock: number
 }
 
@@ -511,8 +513,8 @@ export class RoomConnection {
     s.online = num(f.online, s.online)
     s.likes = num(f.likes, 0) + this.pendingLikes
     s.chat = ((f.chat as ChatMessage[]) ?? []).slice(-CHAT_KEEP)
-    s.bag = (f.bag as RoomBagEntry[]) ?? []
-    s.pinned = (f.pinned as RoomBagEntry | null) ?? null
+    s.bag = bagOf(f.bag)
+    s.pinned = f.pinned && typeof f.pinned === 'object' ? bagEntryOf(f.pinned as Json) : null
     s.announcement = (f.announcement as RoomAnnouncement | null) ?? null
     s.poll = (f.poll as RoomPoll | null) ?? null
     s.lottery = (f.lottery as RoomLottery | null) ?? null
@@ -598,21 +600,13 @@ export class RoomConnection {
         break
       }
       case 'pin':
-        s.pinned = {
-          position: num(e.position, 0),
-          product: num(e.product, 0),
-          title: String(e.title ?? ''),
-          image: (e.image as string | null) ?? null,
-          price_min_fen: num(e.price_min_fen, 0),
-          price_max_fen: num(e.price_max_fen, 0),
-          stock: num(e.stock, 0),
-        }
+        s.pinned = bagEntryOf(e)
         break
       case 'unpin':
         s.pinned = null
         break
       case 'bag': {
-        s.bag = (e.bag as RoomBagEntry[]) ?? []
+        s.bag = bagOf(e.bag)
         const pinned = e.pinned as number | null
         s.pinned = pinned == null ? null : (s.bag.find((b) => b.product === pinned) ?? null)
         break
@@ -715,6 +709,25 @@ function num(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback
 }
 
+/** A bag entry of a snapshot, `bag` or `pin` event (`live_price_min_fen` is null when absent). */
+function bagEntryOf(e: Json): RoomBagEntry {
+  const live = e.live_price_min_fen
+  return {
+    position: num(e.position, 0),
+    product: num(e.product, 0),
+    title: String(e.title ?? ''),
+    image: (e.image as string | null) ?? null,
+    price_min_fen: num(e.price_min_fen, 0),
+    price_max_fen: num(e.price_max_fen, 0),
+    live_price_min_fen: typeof live === 'number' && Number.isFinite(live) ? live : null,
+    stock: num(e.stock, 0),
+  }
+}
+
+function bagOf(v: unknown): RoomBagEntry[] {
+  return Array.isArray(v) ? v.filter((x) => x && typeof x === 'object').map((x) => bagEntryOf(x as Json)) : []
+}
+
 function lotteryOf(e: Json): RoomLottery {
   return {
     id: num(e.id, 0),
@@ -729,6 +742,15 @@ function lotteryOf(e: Json): RoomLottery {
     seed: (e.seed as string | null) ?? null,
     entrants: (e.entrants as number[]) ?? undefined,
   }
+}
+
+/**
+ * The live price to show for a bag entry: the session's lowest live price when it set one below
+ * the list price, otherwise null (show the list price as before).
+ */
+export function livePriceOf(entry: RoomBagEntry): number | null {
+  const live = entry.live_price_min_fen
+  return live !== null && live < entry.price_min_fen ? live : null
 }
 
 /** Whether `you` is muted right now. */

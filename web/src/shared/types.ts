@@ -60,6 +60,10 @@ export interface Product {
   description: string
   images: string[]
   on_shelf: boolean
+  /** The category it is filed under, or null (uncategorised). */
+  category_id: number | null
+  /** Units one customer may buy in all (1–999), or null for no limit. */
+  purchase_limit: number | null
   skus: Sku[]
   price_min_fen: number
   price_max_fen: number
@@ -73,8 +77,33 @@ export interface ProductInput {
   description: string
   images: string[]
   on_shelf: boolean
+  category_id: number | null
+  purchase_limit: number | null
   skus: Sku[]
 }
+
+/** A node of the product category tree (GET /categories lists them parents first). */
+export interface Category {
+  id: number
+  name: string
+  parent_id: number | null
+  /** Order among siblings, smallest first. */
+  position: number
+  /** Products filed directly under this category. */
+  products: number
+}
+
+export interface CategoryInput {
+  name: string
+  parent_id: number | null
+  position: number
+}
+
+/** Deepest nesting of the category tree the server accepts (a top category is level 1). */
+export const CATEGORY_MAX_DEPTH = 4
+
+/** Most units a per-customer purchase limit may be. */
+export const PURCHASE_LIMIT_MAX = 999
 
 export type SessionState = 'scheduled' | 'live' | 'ended' | 'cancelled'
 export const SESSION_STATES: SessionState[] = ['scheduled', 'live', 'ended', 'cancelled']
@@ -112,9 +141,17 @@ export interface SessionInput {
   cover_url: string | null
 }
 
+/** A SKU's live price (直播价) in one session, at most its list price. */
+export interface LivePrice {
+  sku_id: number
+  price_fen: number
+}
+
 export interface BagItem {
   position: number
   product: Product
+  /** This session's live prices for some of the product's SKUs (the others sell at list price). */
+  live_prices: LivePrice[]
 }
 
 export interface Bag {

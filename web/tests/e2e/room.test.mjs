@@ -143,7 +143,10 @@ test('live room: viewers and the controller', { timeout: 300_000 }, async (t) =>
       const card = v.page.locator('[data-testid="room-pinned"][data-product="2"]')
       await card.waitFor()
       assert.equal((await card.locator('[data-testid="room-pinned-no"]').innerText()).trim(), '2号')
-      assert.match(await card.locator('[data-testid="room-pinned-price"]').innerText(), /¥199\.00/)
+      // The demo's live price (直播价) for the 30 ml serum, with the list price struck through.
+      assert.match(await card.locator('[data-testid="room-pinned-price"]').innerText(), /¥169\.00/)
+      await card.locator('[data-testid="room-pinned-live"]').waitFor()
+      assert.match(await card.locator('[data-testid="room-pinned-list-price"]').innerText(), /¥199\.00/)
     }
 
     // ---- an announcement ----
