@@ -13,6 +13,8 @@ pub enum AccountsError {
     AlreadyExists { field: &'static str, value: String },
     #[error("no account {0}")]
     NotFound(i64),
+    #[error("you have no address {0}")]
+    AddressNotFound(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -30,7 +32,7 @@ impl Coded for AccountsError {
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::Disabled => ErrorCode::AccountDisabled,
             Self::AlreadyExists { .. } => ErrorCode::AlreadyExists,
-            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::NotFound(_) | Self::AddressNotFound(_) => ErrorCode::NotFound,
             Self::Store(e) => e.code(),
         }
     }

@@ -29,6 +29,10 @@ impl Accounts {
         Self { store }
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub async fn create_staff(&self, new: NewStaff) -> Result<Account, AccountsError> {
         let username = validate::username(&new.username)?;
         let nickname = validate::nickname(&new.nickname)?;

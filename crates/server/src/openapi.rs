@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         (name = "staff", description = "Staff accounts and roles (admin)"),
         (name = "brand", description = "The deployment's brand settings and channels"),
         (name = "products", description = "Products, SKUs and categories"),
-        (name = "orders", description = "Checkout: pricing a cart (orders and payment follow)"),
+        (name = "orders", description = "Checkout: pricing a cart, delivery addresses (orders and payment follow)"),
         (name = "sessions", description = "Live sessions, their states and shopping bags"),
         (name = "public", description = "What viewers see without signing in"),
         (name = "moderation", description = "The banned-word list chat is checked against"),

@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_room"),
     migration!(3, "0003_catalog"),
     migration!(4, "0004_live_prices"),
+    migration!(5, "0005_addresses"),
 ];
 
 #[derive(Debug, Default)]

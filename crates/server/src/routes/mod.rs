@@ -1,5 +1,6 @@
 //! The `/api/v1` routes, one module per resource.
 
+pub mod addresses;
 pub mod auth;
 pub mod brand;
 pub mod categories;
@@ -35,6 +36,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(categories::list, categories::create))
         .routes(routes!(categories::update, categories::delete))
         .routes(routes!(checkout::preview))
+        .routes(routes!(addresses::list, addresses::create))
+        .routes(routes!(addresses::update, addresses::delete))
         .routes(routes!(products::get, products::update, products::delete))
         .routes(routes!(sessions::list, sessions::create))
         .routes(routes!(sessions::get, sessions::update))

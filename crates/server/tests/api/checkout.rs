@@ -174,7 +174,116 @@ async fn bad_carts_get_clear_errors(app: TestApp) {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
 }
 
+fn address(recipient: &str, default: bool) -> Value {
+    json!({"recipient": recipient, "phone": "138 0000 0002", "region": "浙江省 杭州市 西湖区",
+           "detail": "文三路 100 号 3 幢 501", "is_default": default})
+}
+
+async fn customers_keep_addresses_with_one_default(app: TestApp) {
+    let me = app.customer("13900000002").await;
+    let other = app.customer("13900000003").await;
+    let list = "/api/v1/me/addresses";
+    let (s, first) = app.post(list, &me, address("张三", false)).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        first["is_default"], true,
+        "the first address is the default"
+    );
+    assert_eq!(first["phone"], "13800000002", "the phone is normalised");
+    let first_id = first["id"].as_i64().unwrap();
+    let (_, second) = app.post(list, &me, address("李四", true)).await;
+    let second_id = second["id"].as_i64().unwrap();
+    let (_, third) = app.post(list, &me, address("王五", false)).await;
+    let third_id = third["id"].as_i64().unwrap();
+
+    let (_, all) = app.get(list, &me).await;
+    let ids: Vec<i64> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![second_id, third_id, first_id],
+        "default first, then newest"
+    );
+    let defaults = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["is_default"] == true)
+        .count();
+    assert_eq!(defaults, 1);
+
+    // Editing keeps the default; deleting it hands the mark to the newest other address.
+    let (s, edited) = app
+        .put(
+            &format!("{list}/{second_id}"),
+            &me,
+            address("李四四", false),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{edited}");
+    assert_eq!(edited["is_default"], true);
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("{list}/{second_id}"),
+            Some(&me),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, all) = app.get(list, &me).await;
+    assert_eq!(all["items"][0]["id"], third_id);
+    assert_eq!(all["items"][0]["is_default"], true);
+
+    // Someone else's address does not exist for me; bad input changes nothing.
+    assert_error(
+        &app.put(&format!("{list}/{third_id}"), &other, address("x", false))
+            .await,
+        404,
+        "not_found",
+    );
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("{list}/{third_id}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, theirs) = app.get(list, &other).await;
+    assert_eq!(theirs["items"], json!([]));
+    for (field, value) in [
+        ("recipient", json!("")),
+        ("phone", json!("12345")),
+        ("region", json!("x")),
+        ("detail", json!("")),
+        ("recipient", json!("名".repeat(21))),
+    ] {
+        let mut bad = address("赵六", false);
+        bad[field] = value;
+        let got = app.post(list, &me, bad).await;
+        assert_error(&got, 422, "validation_failed");
+    }
+    let mut extra = address("赵六", false);
+    extra["account_id"] = json!(1);
+    assert_error(&app.post(list, &me, extra).await, 422, "validation_failed");
+    let (_, all) = app.get(list, &me).await;
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        2,
+        "nothing was added"
+    );
+    let (s, _) = app.call(Method::GET, list, None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
 crate::on_both_backends!(
     a_cart_is_priced_by_the_server_with_the_rooms_live_price,
     bad_carts_get_clear_errors,
+    customers_keep_addresses_with_one_default,
 );
