@@ -33,7 +33,7 @@ struct Input {
 /// Serves `conn` over `sock` until either side closes; `early` holds bytes the client sent right
 /// behind its upgrade request.
 pub async fn serve(sock: TcpStream, early: Bytes, conn: Connection) {
-    let _ = sock.set_nodelay(true);
+    // TCP_NODELAY is set by the listener when it accepts.
     let _ = socket2::SockRef::from(&sock).set_send_buffer_size(conn.send_buffer);
     let sock = Arc::new(sock);
     conn.outbox.attach(sock.clone());

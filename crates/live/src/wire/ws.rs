@@ -79,22 +79,8 @@ pub fn decode_client_frame(buf: &mut BytesMut, limit: usize) -> Result<Option<Fr
     if b1 & 0x80 == 0 {
         return Err(WireError::Unmasked);
     }
-    let (len, header) = match b1 & 0x7F {
-        126 => {
-            if buf.len() < 4 {
-                return Ok(None);
-            }
-            (u64::from(u16::from_be_bytes([buf[2], buf[3]])), 4)
-        }
-        127 => {
-            if buf.len() < 10 {
-                return Ok(None);
-            }
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&buf[2..10]);
-            (u64::from_be_bytes(b), 10)
-        }
-        n => (u64::from(n), 2),
+    let Some((len, header)) = payload_len(buf) else {
+        return Ok(None);
     };
     let is_control = opcode >= OP_CLOSE;
     if is_control && (!fin || len > 125) {
@@ -176,6 +162,22 @@ pub fn encode_client_frame(opcode: u8, payload: &[u8], mask: [u8; 4]) -> Bytes {
     out.freeze()
 }
 
+/// The payload length and header size (before any mask) of the frame at the front of `buf`, once
+/// the header's length bytes have arrived.
+fn payload_len(buf: &[u8]) -> Option<(u64, usize)> {
+    match buf.get(1)? & 0x7F {
+        126 => Some((
+            u64::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+            4,
+        )),
+        127 => {
+            let b: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
+            Some((u64::from_be_bytes(b), 10))
+        }
+        n => Some((u64::from(n), 2)),
+    }
+}
+
 /// Takes one server (unmasked) frame off the front of `buf`, for clients: `(opcode, payload)`.
 pub fn decode_server_frame(
     buf: &mut BytesMut,
@@ -188,22 +190,8 @@ pub fn decode_server_frame(
     if buf[1] & 0x80 != 0 {
         return Err(WireError::BadFragmentation);
     }
-    let (len, header) = match buf[1] & 0x7F {
-        126 => {
-            if buf.len() < 4 {
-                return Ok(None);
-            }
-            (u64::from(u16::from_be_bytes([buf[2], buf[3]])), 4)
-        }
-        127 => {
-            if buf.len() < 10 {
-                return Ok(None);
-            }
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&buf[2..10]);
-            (u64::from_be_bytes(b), 10)
-        }
-        n => (u64::from(n), 2),
+    let Some((len, header)) = payload_len(buf) else {
+        return Ok(None);
     };
     if len > limit as u64 {
         return Err(WireError::TooLarge { len, limit });

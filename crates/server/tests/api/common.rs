@@ -216,6 +216,12 @@ impl TestApp {
         read(res).await
     }
 
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let res = self.client.get(format!("{}/metrics", self.base)).send();
+        res.await.unwrap().text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, Some(token), None).await
     }

@@ -16,15 +16,7 @@ async fn health_readiness_and_metrics_answer(app: TestApp) {
     let (s, body) = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["status"], "ready");
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("sellstream_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/readyz\""), "{text}");
     assert!(text.contains("sellstream_db_connections"), "{text}");

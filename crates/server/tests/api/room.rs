@@ -273,15 +273,7 @@ async fn likes_are_counted_not_broadcast_one_by_one(app: TestApp) {
         a.send(json!({"t": "like", "n": 10})).await;
     }
     let b = watcher.batch_until(|b| b["likes"] == 100).await;
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("sellstream_room_connections 2"),
         "{metrics}"
@@ -864,15 +856,7 @@ async fn a_thousand_viewers_that_stop_reading_hold_nobody_back(backend: Backend)
     );
     let counters = app.state.rooms.counters();
     assert!(counters.lagging.load(std::sync::atomic::Ordering::Relaxed) >= 1000);
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for name in [
         "sellstream_room_connections ",
         "sellstream_room_lagging_connections ",
