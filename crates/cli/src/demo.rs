@@ -2,8 +2,11 @@
 //! so a new user has something real to look at.
 
 use anyhow::Context;
-use sellstream_accounts::{Accounts, NewCustomer, NewStaff, Role};
-use sellstream_commerce::{Catalog, CategoryInput, ProductInput, SkuInput};
+use sellstream_accounts::{Accounts, AddressInput, NewCustomer, NewStaff, Role};
+use sellstream_commerce::pricing::{CampaignRule, CouponKind, Scope, Tier};
+use sellstream_commerce::promo::{CampaignInput, CouponInput, Promotions};
+use sellstream_commerce::{Catalog, CategoryInput, Points, ProductInput, SkuInput};
+use sellstream_core::Fen;
 use sellstream_core::Timestamp;
 use sellstream_live::{LivePrice, SessionInput, SessionState, Sessions, Theme};
 use sellstream_ops::{Brand, BrandSettings};
@@ -68,13 +71,25 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
             host_ids.push(a.id);
         }
     }
-    accounts
+    let customer = accounts
         .register_customer(NewCustomer {
             phone: Some(CUSTOMER.0.into()),
             email: None,
             nickname: CUSTOMER.2.into(),
             password: CUSTOMER.1.into(),
         })
+        .await?;
+    accounts
+        .add_address(
+            customer.id,
+            &AddressInput {
+                recipient: "张小姐".into(),
+                phone: CUSTOMER.0.into(),
+                region: "浙江省 杭州市 西湖区".into(),
+                detail: "文三路 478 号 华星时代广场 A 座 1203".into(),
+                is_default: true,
+            },
+        )
         .await?;
 
     let catalog = Catalog::new(store.clone());
@@ -168,6 +183,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
         .set_live_prices(live.id, serum, &[live_price(&ser, 0, 169)])
         .await?;
     sessions.transition(live.id, SessionState::Live).await?;
+    promotions(store, customer.id, now).await?;
 
     let launch = sessions
         .create(plan(
@@ -330,4 +346,66 @@ pub fn print_sign_ins(seeded: Seeded, base: Option<&str>) {
         "customer sign-in (顾客) — live room at /login:\n  {:<11} / {:<16} ({})",
         CUSTOMER.0, CUSTOMER.1, CUSTOMER.2
     );
+}
+
+/// A 满减 campaign for the season, a coupon the live room offers, and one already in the demo
+/// customer's wallet.
+async fn promotions(store: &Store, customer: i64, now: Timestamp) -> anyhow::Result<()> {
+    let promos = Promotions::new(store.clone());
+    let month = 30 * 24 * 3600;
+    promos
+        .create_campaign(CampaignInput {
+            name: "冬季好物节 满299减30 / 满599减80".into(),
+            rule: CampaignRule::Tiered {
+                tiers: vec![
+                    Tier {
+                        min_spend: Fen(29_900),
+                        off: Fen(3_000),
+                    },
+                    Tier {
+                        min_spend: Fen(59_900),
+                        off: Fen(8_000),
+                    },
+                ],
+            },
+            scope: Scope::All,
+            starts_at: now.plus_seconds(-month),
+            ends_at: now.plus_seconds(month),
+            active: true,
+        })
+        .await?;
+    promos
+        .create_coupon(CouponInput {
+            name: "直播间专享 满150减20".into(),
+            rule: CouponKind::Threshold {
+                min_spend: Fen(15_000),
+                off: Fen(2_000),
+            },
+            scope: Scope::All,
+            valid_from: now.plus_seconds(-3600),
+            valid_until: now.plus_seconds(7 * 24 * 3600),
+            total_quantity: Some(500),
+            per_customer: 1,
+            claimable: true,
+            active: true,
+        })
+        .await?;
+    let welcome = promos
+        .create_coupon(CouponInput {
+            name: "新人礼 无门槛10元".into(),
+            rule: CouponKind::Fixed { off: Fen(1_000) },
+            scope: Scope::All,
+            valid_from: now.plus_seconds(-3600),
+            valid_until: now.plus_seconds(month),
+            total_quantity: None,
+            per_customer: 1,
+            claimable: false,
+            active: true,
+        })
+        .await?;
+    promos.issue(welcome.id, &[customer]).await?;
+    Points::new(store.clone())
+        .adjust(customer, 1_000, "新人礼积分 welcome points", 365)
+        .await?;
+    Ok(())
 }

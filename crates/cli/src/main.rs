@@ -121,6 +121,10 @@ struct ServeArgs {
     /// Mark the session cookie Secure; set when users reach sellstream over HTTPS.
     #[arg(long, env = "SELLSTREAM_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// The sandbox payment provider's signing secret; random per start when not set (set it
+    /// when several nodes serve one store, so each accepts the others' callbacks).
+    #[arg(long, env = "SELLSTREAM_SANDBOX_SECRET", hide_env_values = true)]
+    sandbox_secret: Option<String>,
 }
 
 /// Large allocations (argon2's 19 MiB password-hashing blocks) go straight to the kernel and back.
@@ -191,10 +195,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             web_dir: args.web_dir,
             secure_cookies: args.secure_cookies,
             rooms: Default::default(),
+            sandbox_secret: args.sandbox_secret,
         },
     )
     .await
     .context("while starting the room engine")?;
+    sellstream_server::spawn_order_clock(state.clone());
     let rooms = state.rooms.clone();
     if args.simulate {
         simulate::start(state.clone());

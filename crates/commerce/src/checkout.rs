@@ -1,54 +1,23 @@
 //! Checkout, first step: turning what a customer asks for (SKUs and quantities, from a session or
-//! not) into priced cart lines and a [`Quote`]. The catalog is the only source of prices; the
+//! not) into priced cart lines for the pricing engine. The catalog is the only source of prices; the
 //! session's live prices are handed in by the caller (sessions live in the `live` crate).
 
 use crate::catalog::store::placeholders;
-use crate::pricing::{
-    self, CartLine, CouponChoice, PointsRule, PriceError, PriceInput, Quote, ShippingRule,
-    MAX_LINES, MAX_QUANTITY,
-};
+use crate::pricing::{CartLine, MAX_LINES, MAX_QUANTITY};
 use crate::{Catalog, CommerceError};
-use sellstream_core::{Fen, Timestamp};
+use sellstream_core::Fen;
 use sellstream_store::Row;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutItem {
     pub sku_id: i64,
     /// 1–999.
     pub quantity: u32,
 }
-
-/// What the customer wants to buy. Prices and totals are never taken from the client.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckoutRequest {
-    /// The live session the order comes from: its live prices apply.
-    pub session_id: Option<i64>,
-    pub items: Vec<CheckoutItem>,
-    /// `{"kind":"best"}` (default), `{"kind":"none"}` or `{"kind":"use","id":…}`.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub coupon: CouponChoice,
-    /// Points to spend.
-    #[serde(default)]
-    pub points: u64,
-}
-
-/// Points: 100 to the yuan, paying at most half of the goods (until brand settings carry them).
-pub const POINTS_RULE: PointsRule = PointsRule {
-    points_per_yuan: 100,
-    max_share_bp: 5_000,
-};
-
-/// Shipping is included (包邮) until shipping rules are configurable.
-pub const SHIPPING: ShippingRule = ShippingRule {
-    fee: Fen(0),
-    free_from: None,
-};
 
 impl Catalog {
     /// The cart lines for `items`: every SKU exists, is on sale, has the stock, and no product
@@ -144,35 +113,8 @@ impl Catalog {
         }
         Ok(lines)
     }
-
-    /// Prices `req` for a customer: checks the cart, then runs the pricing engine. Coupons,
-    /// campaigns, membership and the points balance join here as they are built.
-    pub async fn preview(
-        &self,
-        req: &CheckoutRequest,
-        live: &HashMap<i64, i64>,
-    ) -> Result<Quote, CommerceError> {
-        let lines = self.cart_lines(&req.items, live).await?;
-        pricing::quote(&PriceInput {
-            now: Timestamp::now(),
-            lines: &lines,
-            membership: None,
-            campaigns: &[],
-            coupons: &[],
-            coupon: req.coupon,
-            points: req.points,
-            points_balance: 0,
-            points_rule: POINTS_RULE,
-            shipping: SHIPPING,
-        })
-        .map_err(price_error)
-    }
 }
 
 fn invalid(m: impl Into<String>) -> CommerceError {
     CommerceError::Invalid(m.into())
-}
-
-fn price_error(e: PriceError) -> CommerceError {
-    CommerceError::Invalid(e.to_string())
 }

@@ -17,6 +17,22 @@ pub enum CommerceError {
     CategoryExists(String),
     #[error("category {0} has subcategories; move or delete them first")]
     CategoryInUse(i64),
+    #[error("no {0} {1}")]
+    NotFound(&'static str, i64),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    OutOfStock(String),
+    #[error("this Idempotency-Key was used with a different request in the last 24 hours")]
+    IdempotencyKeyReused,
+    #[error("{0}")]
+    IllegalTransition(String),
+    #[error("{0}")]
+    InvalidSignature(String),
+    #[error("payment provider: {0}")]
+    Payment(String),
+    #[error("stored data is not what it should be: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -37,6 +53,14 @@ impl Coded for CommerceError {
             Self::CategoryNotFound(_) => ErrorCode::NotFound,
             Self::CategoryExists(_) => ErrorCode::AlreadyExists,
             Self::CategoryInUse(_) => ErrorCode::Conflict,
+            Self::NotFound(..) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::OutOfStock(_) => ErrorCode::OutOfStock,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::IllegalTransition(_) => ErrorCode::IllegalTransition,
+            Self::InvalidSignature(_) => ErrorCode::InvalidSignature,
+            Self::Payment(_) => ErrorCode::Unavailable,
+            Self::Corrupt(_) => ErrorCode::Internal,
             Self::Store(e) => e.code(),
         }
     }

@@ -38,6 +38,12 @@ pub enum ErrorCode {
     AlreadyInBag,
     /// The change conflicts with the current state of the resource.
     Conflict,
+    /// Not enough stock left for the quantity asked.
+    OutOfStock,
+    /// An `Idempotency-Key` was used before with a different request.
+    IdempotencyKeyReused,
+    /// A signed request (a payment callback) failed its signature, timestamp or nonce check.
+    InvalidSignature,
     /// The database is unreachable or failed.
     Unavailable,
     /// A bug or an unexpected failure; details are in the server log under the request id.
@@ -62,6 +68,9 @@ impl ErrorCode {
         Self::ProductInUse,
         Self::AlreadyInBag,
         Self::Conflict,
+        Self::OutOfStock,
+        Self::IdempotencyKeyReused,
+        Self::InvalidSignature,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -84,6 +93,9 @@ impl ErrorCode {
             Self::ProductInUse => "product_in_use",
             Self::AlreadyInBag => "already_in_bag",
             Self::Conflict => "conflict",
+            Self::OutOfStock => "out_of_stock",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::InvalidSignature => "invalid_signature",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
@@ -105,7 +117,10 @@ impl ErrorCode {
             | Self::IllegalTransition
             | Self::ProductInUse
             | Self::AlreadyInBag
-            | Self::Conflict => 409,
+            | Self::Conflict
+            | Self::OutOfStock
+            | Self::IdempotencyKeyReused => 409,
+            Self::InvalidSignature => 401,
             Self::Unavailable => 503,
             Self::Internal => 500,
         }

@@ -71,6 +71,24 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// A signed-in customer: buying, wallets and points are theirs alone.
+pub struct Customer(pub Account);
+
+impl FromRequestParts<AppState> for Customer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SignedIn(account) = SignedIn::from_request_parts(parts, state).await?;
+        if account.is_staff() {
+            return Err(ApiError::new(
+                sellstream_core::ErrorCode::Forbidden,
+                "only customer accounts buy; sign in as a customer",
+            ));
+        }
+        Ok(Self(account))
+    }
+}
+
 impl Staff {
     /// 403 unless the account holds one of `roles` (admins hold all).
     pub fn require(&self, roles: &[Role]) -> Result<&Account, ApiError> {

@@ -2,7 +2,9 @@
 //! roles, health and metrics, and the built web UI. A thin layer: extract, call one service, map.
 
 mod auth;
+mod background;
 mod error;
+mod export;
 mod extract;
 mod listen;
 mod metrics;
@@ -11,6 +13,7 @@ mod routes;
 mod state;
 mod web;
 
+pub use background::spawn_order_clock;
 pub use error::{ApiError, ErrorBody};
 pub use listen::serve;
 pub use metrics::Metrics;

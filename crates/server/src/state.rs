@@ -1,6 +1,8 @@
 use crate::Metrics;
 use sellstream_accounts::{Accounts, SignInLimiter};
-use sellstream_commerce::Catalog;
+use sellstream_commerce::payment::SandboxProvider;
+use sellstream_commerce::promo::Promotions;
+use sellstream_commerce::{Catalog, Memberships, Orders, Points};
 use sellstream_live::{RoomConfig, Rooms, Sessions};
 use sellstream_ops::{BrandSettings, Channels};
 use sellstream_store::Store;
@@ -16,6 +18,8 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// How rooms tick and queue.
     pub rooms: RoomConfig,
+    /// The sandbox payment provider's signing secret (random per start when not set).
+    pub sandbox_secret: Option<String>,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -24,6 +28,12 @@ pub struct AppState {
     pub store: Store,
     pub accounts: Accounts,
     pub catalog: Catalog,
+    pub promotions: Promotions,
+    pub orders: Orders,
+    pub points: Points,
+    pub memberships: Memberships,
+    /// The sandbox provider, also reachable as the orders' provider: its pay page confirms here.
+    pub sandbox: Arc<SandboxProvider>,
     pub sessions: Sessions,
     pub brand: BrandSettings,
     pub channels: Channels,
@@ -42,7 +52,19 @@ impl AppState {
         let catalog = Catalog::new(store.clone());
         let sessions = Sessions::new(store.clone(), catalog.clone());
         let rooms = Rooms::new(store.clone(), sessions.clone(), config.rooms.clone()).await?;
-        Ok(Self {
+        let secret = config.sandbox_secret.clone().unwrap_or_else(|| {
+            (0..32)
+                .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
+                .collect()
+        });
+        let sandbox = Arc::new(SandboxProvider::new(secret));
+        let orders = Orders::new(store.clone(), sandbox.clone());
+        let state = Self {
+            promotions: Promotions::new(store.clone()),
+            points: Points::new(store.clone()),
+            memberships: Memberships::new(store.clone()),
+            orders,
+            sandbox,
             accounts: Accounts::new(store.clone()),
             sessions,
             metrics: Arc::new(Metrics::new(store.backend().name(), rooms.clone())),
@@ -53,6 +75,8 @@ impl AppState {
             limiter: Arc::new(SignInLimiter::standard()),
             config: Arc::new(config),
             store,
-        })
+        };
+        crate::background::relay_orders_to_rooms(state.clone());
+        Ok(state)
     }
 }

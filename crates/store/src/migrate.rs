@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_catalog"),
     migration!(4, "0004_live_prices"),
     migration!(5, "0005_addresses"),
+    migration!(6, "0006_orders"),
 ];
 
 #[derive(Debug, Default)]

@@ -117,6 +117,20 @@ pub(crate) enum Cmd {
         incoming: Incoming,
     },
     Bag(Vec<BagEntry>),
+    /// A product's stock changed (an order reserved it or gave it back).
+    Stock {
+        product_id: i64,
+        stock: i64,
+    },
+    /// Someone bought: the ticker line (the buyer's name already masked).
+    Purchase {
+        product_id: i64,
+        title: String,
+        buyer: String,
+        quantity: i64,
+    },
+    /// The coupon on offer in the room (none: withdrawn).
+    Coupon(Option<Value>),
     State(SessionState),
     Stats(oneshot::Sender<RoomStats>),
     Stop(oneshot::Sender<()>),
@@ -430,6 +444,43 @@ impl Rooms {
         }
     }
 
+    /// Tells a running room a product's stock; viewers see it at the next tick.
+    pub async fn stock_changed(&self, session_id: i64, product_id: i64, stock: i64) {
+        if let Some(tx) = self.running(session_id).await {
+            let _ = tx.send(Cmd::Stock { product_id, stock }).await;
+        }
+    }
+
+    /// Shows "someone just bought" in a running room. `buyer` is shown as given: mask it first.
+    pub async fn purchase(
+        &self,
+        session_id: i64,
+        product_id: i64,
+        title: String,
+        buyer: String,
+        quantity: i64,
+    ) {
+        if let Some(tx) = self.running(session_id).await {
+            let _ = tx
+                .send(Cmd::Purchase {
+                    product_id,
+                    title,
+                    buyer,
+                    quantity,
+                })
+                .await;
+        }
+    }
+
+    /// Puts a coupon on offer in a room (viewers claim it from the room), or withdraws it.
+    /// Returns whether the room is running here.
+    pub async fn offer_coupon(&self, session_id: i64, coupon: Option<Value>) -> bool {
+        match self.running(session_id).await {
+            Some(tx) => tx.send(Cmd::Coupon(coupon)).await.is_ok(),
+            None => false,
+        }
+    }
+
     /// Tells a running room its session changed state (ended rooms close).
     pub async fn state_changed(&self, session_id: i64, state: SessionState) {
         if let Some(tx) = self.running(session_id).await {
@@ -719,6 +770,42 @@ impl Room {
                 if !state.is_open() {
                     self.closed = true;
                 }
+            }
+            Cmd::Stock { product_id, stock } => {
+                let Some(entry) = self
+                    .state
+                    .bag
+                    .iter_mut()
+                    .find(|b| b.product_id == product_id)
+                else {
+                    return;
+                };
+                if entry.stock == stock {
+                    return;
+                }
+                entry.stock = stock;
+                let mut e = event("stock", json!({"product": product_id, "stock": stock}));
+                e.ref_id = Some(product_id);
+                e.amount = Some(stock);
+                self.record(vec![e], now);
+            }
+            Cmd::Purchase {
+                product_id,
+                title,
+                buyer,
+                quantity,
+            } => {
+                let mut e = event(
+                    "purchase",
+                    json!({"product": product_id, "title": title, "buyer": buyer, "quantity": quantity}),
+                );
+                e.ref_id = Some(product_id);
+                e.amount = Some(quantity);
+                self.record(vec![e], now);
+            }
+            Cmd::Coupon(coupon) => {
+                self.state.coupon = coupon.clone();
+                self.record(vec![event("coupon", json!({"coupon": coupon}))], now);
             }
             Cmd::Stats(reply) => {
                 let _ = reply.send(self.stats(now));

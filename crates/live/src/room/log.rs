@@ -252,6 +252,9 @@ pub async fn recover(
     for e in events(store, &format!("SELECT {COLS} FROM room_events WHERE session_id = $1 AND kind = 'announcement' ORDER BY seq DESC LIMIT 1"), session, None).await? {
         s.announcement = e.data["text"].as_str().map(|t| (t.to_owned(), e.at));
     }
+    for e in events(store, &format!("SELECT {COLS} FROM room_events WHERE session_id = $1 AND kind = 'coupon' ORDER BY seq DESC LIMIT 1"), session, None).await? {
+        s.coupon = Some(e.data["coupon"].clone()).filter(|c| !c.is_null());
+    }
 
     // The last poll: closed polls carry their counts; an open one is rebuilt from its votes.
     if let Some(opened) = events(store, &format!("SELECT {COLS} FROM room_events WHERE session_id = $1 AND kind = 'poll_opened' ORDER BY seq DESC LIMIT 1"), session, None).await?.pop() {

@@ -183,6 +183,8 @@ pub struct RoomState {
     pub bag: Vec<BagEntry>,
     pub pinned: Option<i64>,
     pub announcement: Option<(String, i64)>,
+    /// The coupon on offer (viewers claim it over HTTP).
+    pub coupon: Option<Value>,
     pub poll: Option<Poll>,
     pub lottery: Option<Lottery>,
     pub questions: Vec<Question>,
@@ -228,6 +230,7 @@ impl RoomState {
             "bag": self.bag.iter().map(BagEntry::json).collect::<Vec<_>>(),
             "pinned": self.pinned_json(),
             "announcement": self.announcement.as_ref().map(|(t, at)| json!({"text": t, "at": at})),
+            "coupon": self.coupon,
             "poll": self.poll.as_ref().map(Poll::json),
             "lottery": self.lottery.as_ref().map(Lottery::json),
             "questions": self.questions.iter().map(Question::json).collect::<Vec<_>>(),

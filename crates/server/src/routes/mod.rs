@@ -4,11 +4,14 @@ pub mod addresses;
 pub mod auth;
 pub mod brand;
 pub mod categories;
-pub mod checkout;
 pub mod health;
+pub mod members;
 pub mod moderation;
+pub mod orders;
 pub mod overview;
+pub mod payments;
 pub mod products;
+pub mod promotions;
 pub mod public;
 pub mod room;
 pub mod sessions;
@@ -35,7 +38,37 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(products::list, products::create))
         .routes(routes!(categories::list, categories::create))
         .routes(routes!(categories::update, categories::delete))
-        .routes(routes!(checkout::preview))
+        .routes(routes!(orders::preview))
+        .routes(routes!(orders::place, orders::list))
+        .routes(routes!(orders::export))
+        .routes(routes!(orders::get))
+        .routes(routes!(orders::ship))
+        .routes(routes!(orders::deliver))
+        .routes(routes!(orders::cancel))
+        .routes(routes!(orders::refund))
+        .routes(routes!(orders::reject_refund))
+        .routes(routes!(orders::my_orders))
+        .routes(routes!(orders::my_order))
+        .routes(routes!(orders::my_cancel))
+        .routes(routes!(orders::my_pay))
+        .routes(routes!(orders::my_confirm))
+        .routes(routes!(orders::my_refund_request))
+        .routes(routes!(payments::notify))
+        .routes(routes!(payments::info))
+        .routes(routes!(payments::confirm))
+        .routes(routes!(promotions::coupons, promotions::create_coupon))
+        .routes(routes!(promotions::coupon, promotions::update_coupon))
+        .routes(routes!(promotions::issue))
+        .routes(routes!(promotions::claim))
+        .routes(routes!(promotions::offer))
+        .routes(routes!(promotions::wallet))
+        .routes(routes!(promotions::campaigns, promotions::create_campaign))
+        .routes(routes!(promotions::update_campaign))
+        .routes(routes!(members::my_points))
+        .routes(routes!(members::my_membership))
+        .routes(routes!(members::tiers, members::set_tiers))
+        .routes(routes!(members::settings, members::put_settings))
+        .routes(routes!(members::adjust))
         .routes(routes!(addresses::list, addresses::create))
         .routes(routes!(addresses::update, addresses::delete))
         .routes(routes!(products::get, products::update, products::delete))

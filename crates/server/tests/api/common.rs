@@ -112,6 +112,9 @@ pub async fn fresh_store(backend: Backend) -> Option<(Store, CleanupHandle)> {
 
 pub struct CleanupHandle(Cleanup);
 
+/// The sandbox payment provider's secret in tests: stories sign callbacks with it.
+pub const SANDBOX_SECRET: &str = "test-sandbox-secret";
+
 impl TestApp {
     /// Rooms in tests sample chat above 5 messages a second per viewer, so sampling is seen with
     /// a handful of senders.
@@ -121,6 +124,7 @@ impl TestApp {
                 chat_per_viewer_per_second: 5,
                 ..Default::default()
             },
+            sandbox_secret: Some(SANDBOX_SECRET.into()),
             ..Default::default()
         };
         Self::spawn_with(backend, config).await
@@ -148,6 +152,7 @@ impl TestApp {
         self.state.rooms.shutdown().await;
         let config = ServerConfig {
             rooms: self.state.config.rooms.clone(),
+            sandbox_secret: self.state.config.sandbox_secret.clone(),
             ..Default::default()
         };
         let (state, base) = serve(&self.store, config).await;

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Viewer {
+pub(crate) struct Viewer {
     ws: Socket,
     /// Frames read but not yet looked at.
     seen: Vec<Value>,
@@ -22,14 +22,14 @@ struct Viewer {
 }
 
 impl Viewer {
-    async fn join(app: &TestApp, session: i64, token: Option<&str>) -> Viewer {
+    pub(crate) async fn join(app: &TestApp, session: i64, token: Option<&str>) -> Viewer {
         let mut v = Viewer::join_raw(app, session, token).await;
         v.frame("hello").await;
         v.frame("snapshot").await;
         v
     }
 
-    async fn join_raw(app: &TestApp, session: i64, token: Option<&str>) -> Viewer {
+    pub(crate) async fn join_raw(app: &TestApp, session: i64, token: Option<&str>) -> Viewer {
         let url = format!(
             "{}/ws/rooms/{session}",
             app.base.replace("http://", "ws://")
@@ -47,11 +47,11 @@ impl Viewer {
         }
     }
 
-    async fn send(&mut self, msg: Value) {
+    pub(crate) async fn send(&mut self, msg: Value) {
         self.ws.send(Message::text(msg.to_string())).await.unwrap();
     }
 
-    async fn read(&mut self) -> Option<Value> {
+    pub(crate) async fn read(&mut self) -> Option<Value> {
         loop {
             match tokio::time::timeout(Duration::from_secs(5), self.ws.next())
                 .await
@@ -65,7 +65,7 @@ impl Viewer {
     }
 
     /// Reads one frame into `seen` (and its events into `events`).
-    async fn pull(&mut self, what: &str) {
+    pub(crate) async fn pull(&mut self, what: &str) {
         let f = self
             .read()
             .await
@@ -77,7 +77,7 @@ impl Viewer {
     }
 
     /// The next frame of type `t` (frames before it are kept for later looks).
-    async fn frame(&mut self, t: &str) -> Value {
+    pub(crate) async fn frame(&mut self, t: &str) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(i) = self.seen.iter().position(|f| f["t"] == t) {
@@ -92,7 +92,7 @@ impl Viewer {
     }
 
     /// The next event of kind `k` in a batch.
-    async fn event(&mut self, k: &str) -> Value {
+    pub(crate) async fn event(&mut self, k: &str) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(i) = self.events.iter().position(|e| e["k"] == k) {
@@ -107,7 +107,7 @@ impl Viewer {
     }
 
     /// The next event of kind `k` that satisfies `pred` (others of that kind are passed over).
-    async fn event_where(&mut self, k: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn event_where(&mut self, k: &str, pred: impl Fn(&Value) -> bool) -> Value {
         loop {
             let e = self.event(k).await;
             if pred(&e) {
@@ -117,7 +117,7 @@ impl Viewer {
     }
 
     /// Waits for a batch satisfying `pred`.
-    async fn batch_until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn batch_until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             assert!(
@@ -131,13 +131,13 @@ impl Viewer {
         }
     }
 
-    async fn error(&mut self) -> Value {
+    pub(crate) async fn error(&mut self) -> Value {
         self.frame("error").await
     }
 }
 
 /// A live session with two products in the bag; returns (session, first product, operator token).
-async fn live_room(app: &TestApp) -> (i64, i64, String) {
+pub(crate) async fn live_room(app: &TestApp) -> (i64, i64, String) {
     let op = app.staff("oper", &[Role::Operator]).await;
     let mut products = Vec::new();
     for code in ["LS-1", "LS-2"] {

@@ -1,0 +1,115 @@
+//! Work that runs beside the requests: the room hears about orders (stock and the "someone just
+//! bought" ticker), and the order clock (unpaid orders cancelled when their window ends,
+//! delivered ones completed, points expired, old idempotency keys dropped).
+
+use crate::AppState;
+use sellstream_commerce::orders::OrderNotice;
+use sellstream_core::Timestamp;
+use sellstream_store::Row;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+/// Passes order events to the live rooms they came from.
+pub(crate) fn relay_orders_to_rooms(state: AppState) {
+    let mut rx = state.orders.subscribe();
+    tokio::spawn(async move {
+        loop {
+            let notice = match rx.recv().await {
+                Ok(n) => n,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "room relay fell behind the order events");
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            };
+            if let Err(e) = relay(&state, &notice).await {
+                tracing::warn!(error = %e, "could not tell the room about an order");
+            }
+        }
+    });
+}
+
+async fn relay(state: &AppState, n: &OrderNotice) -> Result<(), sellstream_store::Sqlx> {
+    let Some(session) = n.session_id else {
+        return Ok(());
+    };
+    let mut products: Vec<i64> = n.items.iter().map(|i| i.0).collect();
+    products.dedup();
+    if n.kind != "paid" {
+        // Placed, cancelled and refunded orders move stock; paid ones do not.
+        for p in products {
+            let stock: i64 = sqlx::query(
+                "SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT) FROM skus WHERE product_id = $1",
+            )
+            .bind(p)
+            .fetch_one(state.store.pool())
+            .await?
+            .try_get(0)?;
+            state.rooms.stock_changed(session, p, stock).await;
+        }
+    } else if let Some((product, title, quantity)) = n.items.first() {
+        state
+            .rooms
+            .purchase(
+                session,
+                *product,
+                title.clone(),
+                mask(&n.customer_name),
+                *quantity,
+            )
+            .await;
+    }
+    Ok(())
+}
+
+/// `小米粥` → `小**`: the ticker shows that someone bought, not who.
+pub(crate) fn mask(name: &str) -> String {
+    let first: String = name.chars().take(1).collect();
+    format!("{first}**")
+}
+
+/// The order clock. Each chore logs and carries on when the database hiccups.
+pub fn spawn_order_clock(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            let now = Timestamp::now();
+            match state.orders.expire_unpaid(now).await {
+                Ok(0) => {}
+                Ok(k) => tracing::info!(cancelled = k, "unpaid orders past their window cancelled"),
+                Err(e) => tracing::warn!(error = %e, "could not cancel unpaid orders"),
+            }
+            // Every ten minutes: completions, points expiry and old keys.
+            if n.is_multiple_of(120) {
+                if let Err(e) = state.orders.auto_complete(now).await {
+                    tracing::warn!(error = %e, "could not complete delivered orders");
+                }
+                match state.points.expire_due(now).await {
+                    Ok(0) => {}
+                    Ok(p) => tracing::info!(points = p, "points expired"),
+                    Err(e) => tracing::warn!(error = %e, "could not expire points"),
+                }
+                if let Err(e) = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
+                    .bind(now.millis())
+                    .execute(state.store.pool())
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not drop expired idempotency keys");
+                }
+            }
+            n += 1;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_masked_after_the_first_character() {
+        assert_eq!(super::mask("小米粥"), "小**");
+        assert_eq!(super::mask("amy"), "a**");
+        assert_eq!(super::mask(""), "**");
+    }
+}
