@@ -22,6 +22,7 @@ pub(crate) fn relay_orders_to_rooms(state: AppState) {
                 }
                 Err(RecvError::Closed) => return,
             };
+            crate::Metrics::count(&state.metrics.orders, notice.kind);
             if let Err(e) = relay(&state, &notice).await {
                 tracing::warn!(error = %e, "could not tell the room about an order");
             }

@@ -25,6 +25,11 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     route: String,
 }
@@ -36,6 +41,10 @@ pub struct Metrics {
     in_flight: Gauge,
     pub db_connections: Gauge,
     pub db_idle_connections: Gauge,
+    /// Orders placed, paid, cancelled and refunded on this node.
+    pub orders: Family<KindLabels, Counter>,
+    /// Payment callbacks by outcome (paid, duplicate, refunded_late, not_paid, or the error code).
+    pub payment_callbacks: Family<KindLabels, Counter>,
 }
 
 /// The room engine's figures, read at each scrape.
@@ -144,6 +153,18 @@ impl Metrics {
             "Idle database connections",
             db_idle_connections.clone(),
         );
+        let orders = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "orders",
+            "Order events on this node by kind (placed, paid, cancelled, refunded)",
+            orders.clone(),
+        );
+        let payment_callbacks = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "payment_callbacks",
+            "Payment provider callbacks by outcome; invalid_signature counts forgeries and replays",
+            payment_callbacks.clone(),
+        );
         registry.register(
             "build",
             "Version and database backend",
@@ -159,7 +180,17 @@ impl Metrics {
             in_flight,
             db_connections,
             db_idle_connections,
+            orders,
+            payment_callbacks,
         }
+    }
+
+    pub fn count(family: &Family<KindLabels, Counter>, kind: &str) {
+        family
+            .get_or_create(&KindLabels {
+                kind: kind.to_owned(),
+            })
+            .inc();
     }
 
     pub fn render(&self) -> String {

@@ -446,13 +446,19 @@ impl Promotions {
     }
 
     /// The unused coupons a customer holds, as the pricing engine sees them (it checks dates,
-    /// scope and thresholds itself and says why one cannot be used).
+    /// scope and thresholds itself and says why one cannot be used). Coupons that expired in the
+    /// last week stay listed, so the chooser can say why they no longer apply.
     pub async fn usable(&self, customer_id: i64) -> Result<Vec<Coupon>, CommerceError> {
+        let recently = Timestamp::now().plus_seconds(-7 * 24 * 3600);
         Ok(self
             .wallet(customer_id)
             .await?
             .into_iter()
-            .filter(|h| matches!(h.state, HeldState::Available | HeldState::NotYetValid))
+            .filter(|h| match h.state {
+                HeldState::Available | HeldState::NotYetValid => true,
+                HeldState::Expired => h.valid_until > recently,
+                HeldState::Used => false,
+            })
             .map(|h| Coupon {
                 id: h.id,
                 name: h.name,

@@ -37,8 +37,22 @@ pub async fn notify(
         body: body.to_vec(),
     };
     Ok(axum::Json(CallbackAnswer {
-        outcome: state.orders.handle_callback(&cb).await?,
+        outcome: handle(&state, &cb).await?,
     }))
+}
+
+/// Applies a callback and counts its outcome.
+async fn handle(state: &AppState, cb: &Callback) -> Result<CallbackOutcome, ApiError> {
+    let result = state.orders.handle_callback(cb).await;
+    let kind = match &result {
+        Ok(o) => serde_json::to_value(o)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        Err(e) => sellstream_core::Coded::code(e).as_str().to_owned(),
+    };
+    crate::Metrics::count(&state.metrics.payment_callbacks, &kind);
+    Ok(result?)
 }
 
 /// A payment attempt for the sandbox pay page: amount, order number, state (the payer's own).
@@ -89,7 +103,7 @@ pub async fn confirm(
         .sandbox
         .confirm(&trade_no, info.amount_fen, input.method.as_str());
     Ok(axum::Json(ConfirmAnswer {
-        outcome: state.orders.handle_callback(&cb).await?,
+        outcome: handle(&state, &cb).await?,
         order_id: info.order_id,
     }))
 }

@@ -352,6 +352,15 @@ async fn payment_callbacks_are_verified_and_applied_once(app: TestApp) {
     let unknown = callback("NO-SUCH-TRADE", amount, "nonce-0007", now, SANDBOX_SECRET);
     assert_error(&notify(&app, unknown).await, 404, "not_found");
 
+    let metrics = app.metrics().await;
+    for line in [
+        "sellstream_payment_callbacks_total{kind=\"invalid_signature\"} 4",
+        "sellstream_payment_callbacks_total{kind=\"paid\"} 1",
+        "sellstream_payment_callbacks_total{kind=\"duplicate\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+
     // Late: the order was cancelled before the money arrived, so it goes straight back.
     let (_, late) = place(&app, &s.buyer, None, s.order(&[(s.serum, 1)])).await;
     let late_id = late["id"].as_i64().unwrap();
@@ -778,6 +787,61 @@ async fn bad_orders_get_clear_errors_and_change_nothing(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("expired"));
+    // A coupon held while valid, used after it expired.
+    let (_, soon) = app
+        .post(
+            "/api/v1/coupons",
+            &s.op,
+            json!({"name": "限时券", "rule": {"kind": "fixed", "off": 500},
+                   "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2030-01-01T00:00:00Z"}),
+        )
+        .await;
+    let (_, issued) = app
+        .post(
+            &format!("/api/v1/coupons/{}/issue", soon["id"]),
+            &s.op,
+            json!({"phones": ["13900000001"]}),
+        )
+        .await;
+    assert_eq!(issued["issued"], 1, "{issued}");
+    sqlx::query("UPDATE coupons SET valid_from = 0, valid_until = $1 WHERE id = $2")
+        .bind(Timestamp::now().plus_seconds(-3600).millis())
+        .bind(soon["id"].as_i64().unwrap())
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let mut late = s.order(&[(s.serum, 1)]);
+    late["coupon"] = json!({"kind": "use", "id": issued["results"][0]["held_id"]});
+    let expired_use = place(&app, &s.buyer, None, late).await;
+    assert_error(&expired_use, 422, "validation_failed");
+    assert!(expired_use.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    // Negative quantities and off-shelf SKUs.
+    let negative = place(
+        &app,
+        &s.buyer,
+        None,
+        json!({"items": [{"sku_id": s.red, "quantity": -1}], "address_id": s.address}),
+    )
+    .await;
+    assert_eq!(negative.0.as_u16(), 422, "{}", negative.1);
+    let (_, hidden) = app
+        .post(
+            "/api/v1/products",
+            &s.op,
+            json!({"title": "下架", "on_shelf": false, "skus": [{"code": "OFF", "price_fen": 100, "stock": 5}]}),
+        )
+        .await;
+    let off = place(
+        &app,
+        &s.buyer,
+        None,
+        s.order(&[(hidden["skus"][0]["id"].as_i64().unwrap(), 1)]),
+    )
+    .await;
+    assert_error(&off, 422, "validation_failed");
     // Someone else's order.
     let (_, mine) = place(&app, &s.buyer, None, s.order(&[(s.serum, 1)])).await;
     let id = mine["id"].as_i64().unwrap();
