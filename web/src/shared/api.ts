@@ -62,8 +62,8 @@ async function parseError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message)
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+export async function request<T>(method: string, path: string, body?: unknown, query?: Query, extraHeaders?: Record<string, string>): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...extraHeaders }
   const init: RequestInit = { method, credentials: 'include', headers }
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json'
@@ -92,10 +92,52 @@ export async function request<T>(method: string, path: string, body?: unknown, q
 
 export const api = {
   get: <T>(path: string, query?: Query) => request<T>('GET', path, undefined, query),
-  post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
+  post: <T>(path: string, body?: unknown, headers?: Record<string, string>) => request<T>('POST', path, body ?? {}, undefined, headers),
   put: <T>(path: string, body?: unknown) => request<T>('PUT', path, body ?? {}),
   patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, body ?? {}),
   del: <T = void>(path: string) => request<T>('DELETE', path),
+}
+
+/**
+ * Fetches a file (e.g. an export) with the session cookie and hands it to the browser as a
+ * download named as the server says (Content-Disposition) or `fallbackName`.
+ */
+export async function download(path: string, query: Query | undefined, fallbackName: string): Promise<string> {
+  let res: Response
+  try {
+    res = await fetch(buildUrl(path, query), { credentials: 'include' })
+  } catch (e) {
+    throw new ApiError(0, 'network_error', e instanceof Error ? e.message : String(e))
+  }
+  if (!res.ok) {
+    const err = await parseError(res)
+    if (res.status === 401 && onUnauthorized) onUnauthorized(err, path)
+    throw err
+  }
+  const blob = await res.blob()
+  const cd = res.headers.get('content-disposition') || ''
+  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd)
+  const name = m ? decodeURIComponent(m[1]) : fallbackName
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = name
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000)
+  return name
+}
+
+/** A fresh key for `Idempotency-Key` (a UUID; crypto.randomUUID needs a secure context). */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  const b = new Uint8Array(16)
+  crypto.getRandomValues(b)
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
 /** Message to show for any thrown value (API errors carry the server's message). */

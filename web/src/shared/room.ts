@@ -53,6 +53,31 @@ export interface RoomBagEntry {
   stock: number
 }
 
+/** A claimable coupon on offer in the room (`coupon` event, snapshot `coupon`). */
+export interface RoomCoupon {
+  id: number
+  name: string
+  rule: { kind: string; off?: number; off_bp?: number; cap?: number | null; min_spend?: number }
+  scope: { kind: string; ids?: number[] }
+  valid_from: string
+  valid_until: string
+  /** Left to hand out when it was offered (null: no limit). */
+  left: number | null
+}
+
+/** A paid order from this room, for the "someone just bought" ticker (`purchase` event). */
+export interface RoomPurchase {
+  /** Local id (for lists). */
+  key: number
+  product: number
+  title: string
+  /** Masked: `小**`. */
+  buyer: string
+  quantity: number
+  /** When this page heard of it (ms). */
+  at: number
+}
+
 export interface RoomPoll {
   id: number
   question: string
@@ -118,6 +143,8 @@ export type RoomNotice =
   | { kind: 'lottery_drawn'; lottery: RoomLottery }
   | { kind: 'poll_opened'; poll: RoomPoll }
   | { kind: 'chat'; message: ChatMessage }
+  | { kind: 'purchase'; purchase: RoomPurchase }
+  | { kind: 'coupon'; coupon: RoomCoupon | null }
 
 /**
  * connecting: first attempt; live: joined; reconnecting: lost, retrying with backoff;
@@ -142,6 +169,10 @@ export interface RoomState {
   poll: RoomPoll | null
   lottery: RoomLottery | null
   questions: RoomQuestion[]
+  /** The claimable coupon on offer, if any. */
+  coupon: RoomCoupon | null
+  /** The last few purchases heard in this connection, newest last. */
+  purchases: RoomPurchase[]
   stats: RoomStats | null
   /** Last event applied (the snapshot's seq, then each batch's). */
   seq: number
@@ -160,6 +191,7 @@ export interface RefusedMessage {
 }
 
 export const CHAT_KEEP = 50
+export const PURCHASES_KEEP = 10
 export const PING_EVERY_MS = 25_000
 export const LIKE_EVERY_MS = 300
 const MAX_BACKOFF_MS = 30_000
@@ -211,6 +243,8 @@ function emptyState(): RoomState {
     poll: null,
     lottery: null,
     questions: [],
+    coupon: null,
+    purchases: [],
     stats: null,
     seq: -1,
     muted: {},
@@ -269,6 +303,7 @@ export class RoomConnection {
   private pendingLikes = 0
   private lastLikeSent = 0
   private nextRef = 1
+  private nextPurchaseKey = 1
   private readonly refHandlers = new Map<number, { fail: (e: RoomErrorFrame) => void; at: number }>()
 
   constructor(sessionId: number | string, opts: RoomOptions = {}) {
@@ -519,6 +554,7 @@ export class RoomConnection {
     s.poll = (f.poll as RoomPoll | null) ?? null
     s.lottery = (f.lottery as RoomLottery | null) ?? null
     s.questions = (f.questions as RoomQuestion[]) ?? []
+    s.coupon = couponOf(f.coupon)
     s.seq = num(f.seq, -1)
     s.joined = true
     s.status = 'live'
@@ -693,6 +729,33 @@ export class RoomConnection {
         }
         break
       }
+      case 'stock': {
+        const product = num(e.product, NaN)
+        const stock = num(e.stock, NaN)
+        if (!Number.isFinite(product) || !Number.isFinite(stock)) break
+        for (const b of s.bag) if (b.product === product) b.stock = stock
+        if (s.pinned && s.pinned.product === product) s.pinned.stock = stock
+        break
+      }
+      case 'purchase': {
+        const p: RoomPurchase = {
+          key: this.nextPurchaseKey++,
+          product: num(e.product, 0),
+          title: String(e.title ?? ''),
+          buyer: String(e.buyer ?? ''),
+          quantity: num(e.quantity, 1),
+          at: Date.now(),
+        }
+        s.purchases.push(p)
+        if (s.purchases.length > PURCHASES_KEEP) s.purchases.splice(0, s.purchases.length - PURCHASES_KEEP)
+        this.notice({ kind: 'purchase', purchase: p })
+        break
+      }
+      case 'coupon': {
+        s.coupon = couponOf(e.coupon)
+        this.notice({ kind: 'coupon', coupon: s.coupon })
+        break
+      }
       case 'session_state': {
         const state = String(e.state ?? '')
         if (s.session) s.session.state = state
@@ -726,6 +789,23 @@ function bagEntryOf(e: Json): RoomBagEntry {
 
 function bagOf(v: unknown): RoomBagEntry[] {
   return Array.isArray(v) ? v.filter((x) => x && typeof x === 'object').map((x) => bagEntryOf(x as Json)) : []
+}
+
+/** The coupon card of a snapshot or `coupon` event, or null (none on offer). */
+function couponOf(v: unknown): RoomCoupon | null {
+  if (!v || typeof v !== 'object') return null
+  const c = v as Json
+  const id = num(c.id, NaN)
+  if (!Number.isFinite(id)) return null
+  return {
+    id,
+    name: String(c.name ?? ''),
+    rule: (c.rule as RoomCoupon['rule']) ?? { kind: 'fixed' },
+    scope: (c.scope as RoomCoupon['scope']) ?? { kind: 'all' },
+    valid_from: String(c.valid_from ?? ''),
+    valid_until: String(c.valid_until ?? ''),
+    left: typeof c.left === 'number' ? c.left : null,
+  }
 }
 
 function lotteryOf(e: Json): RoomLottery {

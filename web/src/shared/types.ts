@@ -176,3 +176,337 @@ export const TRANSITIONS: Record<SessionState, SessionState[]> = {
   ended: [],
   cancelled: [],
 }
+
+// ---------- buying: addresses, checkout, orders, payments ----------
+
+export interface Address {
+  id: number
+  recipient: string
+  phone: string
+  /** Province, city and district, e.g. `浙江省 杭州市 西湖区`. */
+  region: string
+  /** Street, building and room. */
+  detail: string
+  is_default: boolean
+  created_at: string
+}
+
+export interface AddressInput {
+  recipient: string
+  phone: string
+  region: string
+  detail: string
+  is_default: boolean
+}
+
+export interface CheckoutItem {
+  sku_id: number
+  quantity: number
+}
+
+/** Which coupon to price with: the best one (default), none, or a held one by its wallet id. */
+export type CouponChoice = { kind: 'best' } | { kind: 'none' } | { kind: 'use'; id: number }
+
+/** Body of POST /checkout/preview and POST /orders (prices are never sent). */
+export interface OrderRequest {
+  session_id?: number | null
+  items: CheckoutItem[]
+  coupon: CouponChoice
+  points: number
+  address_id?: number | null
+  note?: string
+}
+
+export type PriceLineKind = 'goods' | 'live_price' | 'membership' | 'campaign' | 'coupon' | 'points' | 'shipping'
+
+/** One line that explains a total: goods, then each discount (negative), then shipping. */
+export interface PriceLine {
+  kind: PriceLineKind
+  label: string
+  amount: number
+  /** The coupon or campaign behind this line. */
+  ref_id: number | null
+}
+
+export interface PricedLine {
+  sku_id: number
+  quantity: number
+  unit_price: number
+  amount: number
+  membership: number
+  campaign: number
+  coupon: number
+  points: number
+  payable: number
+}
+
+/** Whether a held coupon could be used on this cart, and the total it would give. */
+export interface CouponOption {
+  id: number
+  name: string
+  usable: boolean
+  reason: string | null
+  total: number | null
+}
+
+export interface Quote {
+  lines: PricedLine[]
+  price_lines: PriceLine[]
+  goods_payable: number
+  shipping: number
+  total: number
+  coupon_id: number | null
+  campaign_id: number | null
+  points_used: number
+  coupon_options: CouponOption[]
+}
+
+export type OrderState = 'pending_payment' | 'paid' | 'shipped' | 'delivered' | 'completed' | 'cancelled' | 'refund_requested' | 'refunded'
+export const ORDER_STATES: OrderState[] = ['pending_payment', 'paid', 'shipped', 'delivered', 'completed', 'refund_requested', 'refunded', 'cancelled']
+
+export interface OrderLine {
+  line_no: number
+  sku_id: number
+  product_id: number
+  title: string
+  sku_code: string
+  attributes: Record<string, string>
+  image: string | null
+  quantity: number
+  unit_price: number
+  amount: number
+  membership: number
+  campaign: number
+  coupon: number
+  points_fen: number
+  /** What this line cost; a refund of the line gives back exactly this. */
+  payable: number
+  refunded: boolean
+}
+
+export interface OrderHistoryEntry {
+  from_state: OrderState | null
+  to_state: OrderState
+  /** `customer`, `staff`, `system` or `provider`. */
+  actor: string
+  actor_id?: number | null
+  note: string
+  at: string
+}
+
+export interface OrderRefund {
+  id: number
+  amount_fen: number
+  line_nos: number[]
+  reason: string
+  state: string
+  provider_ref?: string | null
+  at: string
+}
+
+export interface OrderAddress {
+  recipient: string
+  phone: string
+  region: string
+  detail: string
+}
+
+export interface Order {
+  id: number
+  number: string
+  customer_id: number
+  customer_name: string
+  session_id: number | null
+  channel: string
+  state: OrderState
+  goods_fen: number
+  shipping_fen: number
+  total_fen: number
+  refunded_fen: number
+  coupon_id: number | null
+  campaign_id: number | null
+  points_used: number
+  membership_tier: string | null
+  address: OrderAddress
+  note: string
+  price_lines: PriceLine[]
+  lines: OrderLine[]
+  /** An unpaid order is cancelled at this time. */
+  pay_deadline: string
+  tracking_no: string | null
+  cancel_reason: string | null
+  paid_at: string | null
+  shipped_at: string | null
+  delivered_at: string | null
+  completed_at: string | null
+  created_at: string
+  history: OrderHistoryEntry[]
+  refunds: OrderRefund[]
+}
+
+export type PayMethod = 'alipay' | 'wechat'
+export const PAY_METHODS: PayMethod[] = ['alipay', 'wechat']
+
+/** POST /me/orders/{id}/pay: where to pay, and how much (the server's figure). */
+export interface PaymentStarted {
+  trade_no: string
+  amount_fen: number
+  pay_url: string
+  pay_deadline: string
+}
+
+/** GET /sandbox-pay/{trade_no}: a payment attempt as the pay page shows it. */
+export interface PaymentInfo {
+  trade_no: string
+  order_id: number
+  order_number: string
+  amount_fen: number
+  /** `pending`, `succeeded`, `refunded_late` or `superseded`. */
+  state: string
+  method: PayMethod | null
+  pay_deadline: string
+  order_state: OrderState
+}
+
+export type PayOutcome = 'paid' | 'duplicate' | 'refunded_late' | 'not_paid'
+
+export interface ConfirmAnswer {
+  outcome: PayOutcome
+  order_id: number
+}
+
+// ---------- promotions ----------
+
+export type CouponRule =
+  | { kind: 'fixed'; off: number }
+  | { kind: 'percent'; off_bp: number; cap: number | null }
+  | { kind: 'threshold'; min_spend: number; off: number }
+
+export type PromoScope = { kind: 'all' } | { kind: 'products'; ids: number[] } | { kind: 'categories'; ids: number[] }
+
+export interface CouponRecord {
+  id: number
+  name: string
+  rule: CouponRule
+  scope: PromoScope
+  valid_from: string
+  valid_until: string
+  /** Coupons that may be handed out in all (null: no limit). */
+  total_quantity: number | null
+  /** How many one customer may hold over time. */
+  per_customer: number
+  /** Handed out so far (issued and claimed). */
+  granted: number
+  used: number
+  claimable: boolean
+  active: boolean
+  created_at: string
+}
+
+export interface CouponInput {
+  name: string
+  rule: CouponRule
+  scope: PromoScope
+  valid_from: string
+  valid_until: string
+  total_quantity: number | null
+  per_customer: number
+  claimable: boolean
+  active: boolean
+}
+
+export type HeldCouponState = 'available' | 'used' | 'expired' | 'not_yet_valid'
+
+/** A coupon in a customer's wallet; `id` is what checkout's coupon choice names. */
+export interface HeldCoupon {
+  id: number
+  coupon_id: number
+  name: string
+  rule: CouponRule
+  scope: PromoScope
+  valid_from: string
+  valid_until: string
+  state: HeldCouponState
+  /** `issued` by staff or `claimed` in a room. */
+  source: string
+  session_id: number | null
+  order_id: number | null
+  granted_at: string
+}
+
+export interface IssueResult {
+  issued: number
+  results: { customer_id: number; held_id: number | null; reason: string | null }[]
+}
+
+export type CampaignRule =
+  | { kind: 'tiered'; tiers: { min_spend: number; off: number }[] }
+  | { kind: 'every_full'; every: number; off: number; cap: number | null }
+
+export interface CampaignRecord {
+  id: number
+  name: string
+  rule: CampaignRule
+  scope: PromoScope
+  starts_at: string
+  ends_at: string
+  active: boolean
+  created_at: string
+}
+
+export interface CampaignInput {
+  name: string
+  rule: CampaignRule
+  scope: PromoScope
+  starts_at: string
+  ends_at: string
+  active: boolean
+}
+
+// ---------- members and points ----------
+
+export interface CommerceSettings {
+  /** Points worth one yuan when spent. */
+  points_per_yuan: number
+  /** Share of the goods points may pay, in basis points. */
+  points_max_share_bp: number
+  /** Points earned per yuan paid (granted when an order completes). */
+  points_earn_per_yuan: number
+  points_valid_days: number
+  payment_window_secs: number
+  shipping_fee_fen: number
+  free_shipping_from_fen: number | null
+  auto_complete_days: number
+}
+
+export interface MemberTier {
+  name: string
+  min_spend_fen: number
+  /** Basis points off every line (500 = 5 % off). */
+  off_bp: number
+}
+
+export interface MemberStatus {
+  spend_12m_fen: number
+  tier: MemberTier | null
+  next_tier: MemberTier | null
+  to_next_fen: number | null
+}
+
+export type PointsReason = 'earn' | 'spend' | 'return' | 'expire' | 'adjust'
+
+export interface PointsEntry {
+  id: number
+  delta: number
+  reason: PointsReason | string
+  order_id: number | null
+  expires_at: string | null
+  balance_after: number
+  note: string
+  at: string
+}
+
+export interface MyPoints {
+  summary: { balance: number; expiring_soon: number; next_expiry: string | null }
+  history: Page<PointsEntry>
+}

@@ -1,5 +1,7 @@
 use super::{HistoryEntry, Order, OrderLine, OrderState, Orders, Refund};
+use crate::catalog::store::placeholders;
 use crate::promo::json_col;
+use std::collections::HashMap;
 use crate::CommerceError;
 use sellstream_core::{Page, PageRequest, Timestamp};
 use sellstream_store::{AnyRow, Row, Tx};
@@ -77,27 +79,53 @@ impl Orders {
 
     /// The whole order: lines, price lines, history and refunds.
     pub async fn get(&self, id: i64) -> Result<Order, CommerceError> {
-        let pool = self.store.pool();
-        let r = sqlx::query(
-            "SELECT o.*, a.nickname FROM orders o JOIN accounts a ON a.id = o.customer_id WHERE o.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(CommerceError::NotFound("order", id))?;
-        let lines = sqlx::query("SELECT * FROM order_lines WHERE order_id = $1 ORDER BY line_no")
-            .bind(id)
-            .fetch_all(pool)
+        self.get_many(&[id])
             .await?
-            .iter()
-            .map(|l| {
-                Ok(OrderLine {
+            .pop()
+            .ok_or(CommerceError::NotFound("order", id))
+    }
+
+    /// Whole orders in the order of `ids` (missing ones left out): four queries for all of them.
+    pub async fn get_many(&self, ids: &[i64]) -> Result<Vec<Order>, CommerceError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            out.extend(self.load(chunk).await?);
+        }
+        Ok(out)
+    }
+
+    async fn load(&self, ids: &[i64]) -> Result<Vec<Order>, CommerceError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pool = self.store.pool();
+        let list = placeholders(1, ids.len());
+        let fetch = |sql: String| {
+            let ids = ids.to_vec();
+            async move {
+                let mut q = sqlx::query(&sql);
+                for id in &ids {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(pool).await
+            }
+        };
+        let mut lines: HashMap<i64, Vec<OrderLine>> = HashMap::new();
+        for l in fetch(format!(
+            "SELECT * FROM order_lines WHERE order_id IN ({list}) ORDER BY order_id, line_no"
+        ))
+        .await?
+        {
+            lines
+                .entry(l.try_get("order_id")?)
+                .or_default()
+                .push(OrderLine {
                     line_no: l.try_get("line_no")?,
                     sku_id: l.try_get("sku_id")?,
                     product_id: l.try_get("product_id")?,
                     title: l.try_get("title")?,
                     sku_code: l.try_get("sku_code")?,
-                    attributes: json_col(l, "attributes")?,
+                    attributes: json_col(&l, "attributes")?,
                     image: l.try_get("image")?,
                     quantity: l.try_get("quantity")?,
                     unit_price: l.try_get("unit_price")?,
@@ -107,82 +135,91 @@ impl Orders {
                     coupon: l.try_get("coupon")?,
                     points_fen: l.try_get("points_fen")?,
                     payable: l.try_get("payable")?,
-                    refunded: sellstream_store::get_flag(l, "refunded")?,
-                })
-            })
-            .collect::<Result<Vec<_>, CommerceError>>()?;
-        let history = sqlx::query(
-            "SELECT from_state, to_state, actor, actor_id, note, at FROM order_history
-             WHERE order_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(pool)
+                    refunded: sellstream_store::get_flag(&l, "refunded")?,
+                });
+        }
+        let mut history: HashMap<i64, Vec<HistoryEntry>> = HashMap::new();
+        for h in fetch(format!(
+            "SELECT order_id, from_state, to_state, actor, actor_id, note, at FROM order_history
+             WHERE order_id IN ({list}) ORDER BY id"
+        ))
         .await?
-        .iter()
-        .map(|h| {
-            Ok(HistoryEntry {
-                from_state: state_col(h, "from_state")?,
-                to_state: state_col(h, "to_state")?
-                    .ok_or_else(|| CommerceError::Corrupt("history without state".into()))?,
-                actor: h.try_get("actor")?,
-                actor_id: h.try_get("actor_id")?,
-                note: h.try_get("note")?,
-                at: Timestamp::from_millis(h.try_get("at")?),
-            })
-        })
-        .collect::<Result<Vec<_>, CommerceError>>()?;
-        let refunds = sqlx::query(
-            "SELECT id, amount_fen, lines, reason, state, provider_ref, created_at FROM refunds
-             WHERE order_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(pool)
+        {
+            history
+                .entry(h.try_get("order_id")?)
+                .or_default()
+                .push(HistoryEntry {
+                    from_state: state_col(&h, "from_state")?,
+                    to_state: state_col(&h, "to_state")?
+                        .ok_or_else(|| CommerceError::Corrupt("history without state".into()))?,
+                    actor: h.try_get("actor")?,
+                    actor_id: h.try_get("actor_id")?,
+                    note: h.try_get("note")?,
+                    at: Timestamp::from_millis(h.try_get("at")?),
+                });
+        }
+        let mut refunds: HashMap<i64, Vec<Refund>> = HashMap::new();
+        for f in fetch(format!(
+            "SELECT order_id, id, amount_fen, lines, reason, state, provider_ref, created_at
+             FROM refunds WHERE order_id IN ({list}) ORDER BY id"
+        ))
         .await?
-        .iter()
-        .map(|f| {
-            Ok(Refund {
+        {
+            refunds.entry(f.try_get("order_id")?).or_default().push(Refund {
                 id: f.try_get("id")?,
                 amount_fen: f.try_get("amount_fen")?,
-                line_nos: json_col(f, "lines")?,
+                line_nos: json_col(&f, "lines")?,
                 reason: f.try_get("reason")?,
                 state: f.try_get("state")?,
                 provider_ref: f.try_get("provider_ref")?,
                 at: Timestamp::from_millis(f.try_get("created_at")?),
-            })
-        })
-        .collect::<Result<Vec<_>, CommerceError>>()?;
-        let head = head_from_row(&r)?;
-        Ok(Order {
-            id,
-            number: head.number,
-            customer_id: head.customer_id,
-            customer_name: r.try_get("nickname")?,
-            session_id: head.session_id,
-            channel: head.channel,
-            state: head.state,
-            goods_fen: r.try_get("goods_fen")?,
-            shipping_fen: r.try_get("shipping_fen")?,
-            total_fen: head.total_fen,
-            refunded_fen: head.refunded_fen,
-            coupon_id: head.coupon_id,
-            campaign_id: r.try_get("campaign_id")?,
-            points_used: head.points_used,
-            membership_tier: r.try_get("membership_tier")?,
-            address: json_col(&r, "address")?,
-            note: r.try_get("note")?,
-            price_lines: json_col(&r, "price_lines")?,
-            lines,
-            pay_deadline: Timestamp::from_millis(r.try_get("pay_deadline")?),
-            tracking_no: r.try_get("tracking_no")?,
-            cancel_reason: r.try_get("cancel_reason")?,
-            paid_at: ts(&r, "paid_at")?,
-            shipped_at: ts(&r, "shipped_at")?,
-            delivered_at: ts(&r, "delivered_at")?,
-            completed_at: ts(&r, "completed_at")?,
-            created_at: Timestamp::from_millis(r.try_get("created_at")?),
-            history,
-            refunds,
-        })
+            });
+        }
+        let mut orders: HashMap<i64, Order> = HashMap::new();
+        for r in fetch(format!(
+            "SELECT o.*, a.nickname FROM orders o JOIN accounts a ON a.id = o.customer_id
+             WHERE o.id IN ({list})"
+        ))
+        .await?
+        {
+            let head = head_from_row(&r)?;
+            let id = head.id;
+            orders.insert(
+                id,
+                Order {
+                    id,
+                    number: head.number,
+                    customer_id: head.customer_id,
+                    customer_name: r.try_get("nickname")?,
+                    session_id: head.session_id,
+                    channel: head.channel,
+                    state: head.state,
+                    goods_fen: r.try_get("goods_fen")?,
+                    shipping_fen: r.try_get("shipping_fen")?,
+                    total_fen: head.total_fen,
+                    refunded_fen: head.refunded_fen,
+                    coupon_id: head.coupon_id,
+                    campaign_id: r.try_get("campaign_id")?,
+                    points_used: head.points_used,
+                    membership_tier: r.try_get("membership_tier")?,
+                    address: json_col(&r, "address")?,
+                    note: r.try_get("note")?,
+                    price_lines: json_col(&r, "price_lines")?,
+                    lines: lines.remove(&id).unwrap_or_default(),
+                    pay_deadline: Timestamp::from_millis(r.try_get("pay_deadline")?),
+                    tracking_no: r.try_get("tracking_no")?,
+                    cancel_reason: r.try_get("cancel_reason")?,
+                    paid_at: ts(&r, "paid_at")?,
+                    shipped_at: ts(&r, "shipped_at")?,
+                    delivered_at: ts(&r, "delivered_at")?,
+                    completed_at: ts(&r, "completed_at")?,
+                    created_at: Timestamp::from_millis(r.try_get("created_at")?),
+                    history: history.remove(&id).unwrap_or_default(),
+                    refunds: refunds.remove(&id).unwrap_or_default(),
+                },
+            );
+        }
+        Ok(ids.iter().filter_map(|id| orders.remove(id)).collect())
     }
 
     /// A customer's own order; someone else's is not found.
@@ -201,11 +238,7 @@ impl Orders {
         page: PageRequest,
     ) -> Result<Page<Order>, CommerceError> {
         let (ids, total) = self.ids(filter, Some(page)).await?;
-        let mut items = Vec::with_capacity(ids.len());
-        for id in ids {
-            items.push(self.get(id).await?);
-        }
-        Ok(Page::new(items, page, total))
+        Ok(Page::new(self.get_many(&ids).await?, page, total))
     }
 
     /// The ids of matching orders, newest first (all of them without a page: for exports).

@@ -414,10 +414,11 @@ pub async fn export(
     };
     let (ids, _) = state.orders.ids(&filter_of(&q)?, None).await?;
     let mut rows = Vec::new();
-    for id in ids {
-        let o = state.orders.get(id).await?;
-        for l in &o.lines {
-            rows.push(crate::export::order_row(&o, l));
+    for chunk in ids.chunks(500) {
+        for o in state.orders.get_many(chunk).await? {
+            for l in &o.lines {
+                rows.push(crate::export::order_row(&o, l));
+            }
         }
     }
     let stamp = Timestamp::now().millis();
