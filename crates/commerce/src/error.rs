@@ -29,6 +29,8 @@ pub enum CommerceError {
     IllegalTransition(String),
     #[error("{0}")]
     InvalidSignature(String),
+    #[error("{0}")]
+    Busy(String),
     #[error("payment provider: {0}")]
     Payment(String),
     #[error("stored data is not what it should be: {0}")]
@@ -60,6 +62,7 @@ impl Coded for CommerceError {
             Self::IllegalTransition(_) => ErrorCode::IllegalTransition,
             Self::InvalidSignature(_) => ErrorCode::InvalidSignature,
             Self::Payment(_) => ErrorCode::Unavailable,
+            Self::Busy(_) => ErrorCode::RateLimited,
             Self::Corrupt(_) => ErrorCode::Internal,
             Self::Store(e) => e.code(),
         }

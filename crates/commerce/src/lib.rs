@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod checkout;
 mod error;
+pub mod flash;
 mod membership;
 pub mod orders;
 pub mod payment;

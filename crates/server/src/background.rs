@@ -9,6 +9,25 @@ use sellstream_store::Row;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
+/// Passes flash sales' remaining units to their rooms (the room sends the latest once per tick).
+pub(crate) fn relay_flash_stock_to_rooms(state: AppState) {
+    let mut rx = state.orders.ledger().subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(n) => {
+                    state
+                        .rooms
+                        .flash_stock(n.session_id, n.sale_id, n.remaining)
+                        .await
+                }
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
 /// Passes order events to the live rooms they came from.
 pub(crate) fn relay_orders_to_rooms(state: AppState) {
     let mut rx = state.orders.subscribe();
@@ -36,8 +55,9 @@ async fn relay(state: &AppState, n: &OrderNotice) -> Result<(), sellstream_store
     };
     let mut products: Vec<i64> = n.items.iter().map(|i| i.0).collect();
     products.dedup();
-    if n.kind != "paid" {
-        // Placed, cancelled and refunded orders move stock; paid ones do not.
+    if n.kind != "paid" && n.flash_sale_id.is_none() {
+        // Placed, cancelled and refunded orders move the shelf's stock; paid ones do not, and
+        // flash-sale orders move the sale's quota, which the ledger reports itself.
         for p in products {
             let stock: i64 = sqlx::query(
                 "SELECT CAST(COALESCE(SUM(stock), 0) AS BIGINT) FROM skus WHERE product_id = $1",
@@ -81,6 +101,23 @@ pub fn spawn_order_clock(state: AppState) {
                 Ok(0) => {}
                 Ok(k) => tracing::info!(cancelled = k, "unpaid orders past their window cancelled"),
                 Err(e) => tracing::warn!(error = %e, "could not cancel unpaid orders"),
+            }
+            match state.orders.flash_sales().end_due(now).await {
+                Ok(ended) => {
+                    for sale in ended {
+                        tracing::info!(
+                            sale = sale.id,
+                            returned = sale.returned,
+                            "flash sale ended"
+                        );
+                        state
+                            .rooms
+                            .flash_sale(sale.session_id, sale.room_json())
+                            .await;
+                        state.rooms.bag_changed(sale.session_id).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not end flash sales"),
             }
             // Every ten minutes: completions, points expiry and old keys.
             if n.is_multiple_of(120) {

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "brand", description = "The deployment's brand settings and channels"),
         (name = "products", description = "Products, SKUs and categories"),
         (name = "orders", description = "Checkout preview, orders (idempotent placing, the customer's and the order desk's moves, export), delivery addresses"),
+        (name = "flash", description = "Flash sales (秒杀): launch, figures, end; buy with POST /orders and flash_sale_id"),
         (name = "payments", description = "Provider callbacks and the sandbox provider's pay page"),
         (name = "promotions", description = "Coupons (issue, claim, offer in a room) and 满减 campaigns"),
         (name = "members", description = "Points, membership tiers and the selling rules"),

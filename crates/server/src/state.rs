@@ -77,6 +77,7 @@ impl AppState {
             store,
         };
         crate::background::relay_orders_to_rooms(state.clone());
+        crate::background::relay_flash_stock_to_rooms(state.clone());
         Ok(state)
     }
 }

@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_live_prices"),
     migration!(5, "0005_addresses"),
     migration!(6, "0006_orders"),
+    migration!(7, "0007_flash_sales"),
 ];
 
 #[derive(Debug, Default)]

@@ -347,7 +347,7 @@ impl Orders {
             .execute(&mut *tx)
             .await?;
         let lines = line_facts(&mut tx, order_id).await?;
-        return_stock(&mut tx, &lines, now).await?;
+        return_stock(&mut tx, &head, &lines, now).await?;
         if let Some(held) = head.coupon_id {
             Promotions::give_back_in(&mut tx, held, order_id).await?;
         }
@@ -657,7 +657,7 @@ impl Orders {
                 && head.before_refund == Some(OrderState::Paid));
         if unshipped {
             let back: Vec<LineFact> = chosen.iter().map(|l| (*l).clone()).collect();
-            return_stock(&mut tx, &back, now).await?;
+            return_stock(&mut tx, &head, &back, now).await?;
         }
         let points_back = if everything {
             head.points_used
@@ -933,8 +933,37 @@ async fn line_facts(tx: &mut Tx, order_id: i64) -> Result<Vec<LineFact>, Commerc
     .collect()
 }
 
-async fn return_stock(tx: &mut Tx, lines: &[LineFact], now: i64) -> Result<(), CommerceError> {
+/// Puts the lines' units back: into the flash sale they were bought in while it runs (and off
+/// the buyer's count there), otherwise onto the SKU's shelf.
+async fn return_stock(
+    tx: &mut Tx,
+    head: &Head,
+    lines: &[LineFact],
+    now: i64,
+) -> Result<(), CommerceError> {
     for l in lines {
+        if let Some(sale) = head.flash_sale_id {
+            let back = sqlx::query(
+                "UPDATE flash_sales SET remaining = remaining + $1 WHERE id = $2 AND ended_at IS NULL",
+            )
+            .bind(l.quantity)
+            .bind(sale)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "UPDATE flash_buyers SET quantity = quantity - $1
+                 WHERE sale_id = $2 AND customer_id = $3 AND quantity >= $1",
+            )
+            .bind(l.quantity)
+            .bind(sale)
+            .bind(head.customer_id)
+            .execute(&mut **tx)
+            .await?;
+            if back == 1 {
+                continue;
+            }
+        }
         sqlx::query("UPDATE skus SET stock = stock + $1, updated_at = $2 WHERE id = $3")
             .bind(l.quantity)
             .bind(now)

@@ -8,10 +8,12 @@ mod query;
 mod state;
 
 pub use flow::{CallbackOutcome, PaymentInfo, PaymentStarted};
-pub use place::{OrderRequest, Origin, PlaceOutcome};
+pub use place::{OrderRequest, Origin, PlaceOutcome, IDEMPOTENCY_TTL_MS};
 pub use query::OrderFilter;
 pub use state::{Action, OrderState};
 
+use crate::flash::ledger::Ledger;
+use crate::flash::FlashSales;
 use crate::payment::PaymentProvider;
 use crate::pricing::PriceLine;
 use crate::promo::Promotions;
@@ -86,6 +88,8 @@ pub struct Order {
     pub coupon_id: Option<i64>,
     pub campaign_id: Option<i64>,
     pub points_used: i64,
+    /// The flash sale it was bought in.
+    pub flash_sale_id: Option<i64>,
     pub membership_tier: Option<String>,
     #[schema(value_type = Object)]
     pub address: serde_json::Value,
@@ -142,6 +146,8 @@ pub struct OrderNotice {
     pub customer_name: String,
     /// (product id, title, quantity) per line.
     pub items: Vec<(i64, String, i64)>,
+    /// Bought in this flash sale (its units come from the sale's quota, not the shelf).
+    pub flash_sale_id: Option<i64>,
 }
 
 /// The order service. Cheap to clone.
@@ -154,19 +160,33 @@ pub struct Orders {
     memberships: Memberships,
     provider: Arc<dyn PaymentProvider>,
     notices: broadcast::Sender<OrderNotice>,
+    flash: FlashSales,
+    ledger: Ledger,
 }
 
 impl Orders {
     pub fn new(store: Store, provider: Arc<dyn PaymentProvider>) -> Self {
+        let notices = broadcast::channel(4096).0;
         Self {
+            flash: FlashSales::new(store.clone()),
+            ledger: Ledger::new(store.clone(), notices.clone()),
             catalog: Catalog::new(store.clone()),
             promotions: Promotions::new(store.clone()),
             points: Points::new(store.clone()),
             memberships: Memberships::new(store.clone()),
             provider,
-            notices: broadcast::channel(1024).0,
+            notices,
             store,
         }
+    }
+
+    pub fn flash_sales(&self) -> &FlashSales {
+        &self.flash
+    }
+
+    /// The flash-sale stock ledger of this node.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     pub fn provider(&self) -> &Arc<dyn PaymentProvider> {
@@ -189,6 +209,7 @@ impl Orders {
                 .iter()
                 .map(|l| (l.product_id, l.title.clone(), l.quantity))
                 .collect(),
+            flash_sale_id: order.flash_sale_id,
         });
     }
 }

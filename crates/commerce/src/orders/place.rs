@@ -1,6 +1,8 @@
 use super::query::Head;
 use super::{record, Actor, Order, OrderState, Orders};
 use crate::checkout::CheckoutItem;
+use crate::flash::ledger::{Buy, Placed};
+use crate::flash::FlashSale;
 use crate::points::{self, Change};
 use crate::pricing::{self, CouponChoice, PriceInput, Quote};
 use crate::promo::Promotions;
@@ -32,6 +34,9 @@ pub struct OrderRequest {
     /// A note to the seller, up to 200 characters.
     #[serde(default)]
     pub note: String,
+    /// Buy in this flash sale: one item, its SKU, at the flash price (no coupons or points).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flash_sale_id: Option<i64>,
 }
 
 /// Where an order comes from: the session (with its live prices) or the shop.
@@ -62,6 +67,10 @@ impl Orders {
         req: &OrderRequest,
         origin: &Origin,
     ) -> Result<(Quote, CommerceSettings), CommerceError> {
+        if let Some(sale_id) = req.flash_sale_id {
+            let sale = self.flash.get(sale_id).await?;
+            return self.flash_quote(customer_id, req, &sale).await;
+        }
         let settings = CommerceSettings::load(&self.store).await?;
         let now = Timestamp::now();
         let lines = self
@@ -99,6 +108,11 @@ impl Orders {
         idempotency_key: Option<&str>,
     ) -> Result<PlaceOutcome, CommerceError> {
         let hash = request_hash(req);
+        if let Some(sale_id) = req.flash_sale_id {
+            return self
+                .place_flash(customer_id, req, origin, idempotency_key, hash, sale_id)
+                .await;
+        }
         if let Some(key) = idempotency_key {
             check_key(key)?;
             if let Some(order) = self.replay(customer_id, key, &hash).await? {
@@ -267,6 +281,7 @@ impl Orders {
             refunded_fen: 0,
             coupon_id: quote.coupon_id,
             points_used: quote.points_used as i64,
+            flash_sale_id: None,
             number: number.clone(),
         };
         record(
@@ -299,6 +314,155 @@ impl Orders {
         Ok(PlaceOutcome {
             order,
             replayed: false,
+        })
+    }
+
+    /// A flash-sale order is priced at the flash price alone: no coupons, campaigns, membership
+    /// discount or points (docs/pricing.md), shipping as usual.
+    async fn flash_quote(
+        &self,
+        customer_id: i64,
+        req: &OrderRequest,
+        sale: &FlashSale,
+    ) -> Result<(Quote, CommerceSettings), CommerceError> {
+        let item = match req.items.as_slice() {
+            [item] if item.sku_id == sale.sku_id => *item,
+            _ => {
+                return Err(CommerceError::Invalid(format!(
+                    "items: a flash-sale order is one item, SKU {}",
+                    sale.sku_id
+                )))
+            }
+        };
+        if !(1..=sale.per_customer).contains(&i64::from(item.quantity)) {
+            return Err(CommerceError::Invalid(format!(
+                "items[0].quantity: 1 to {} in this flash sale",
+                sale.per_customer
+            )));
+        }
+        if matches!(req.coupon, CouponChoice::Use { .. }) || req.points > 0 {
+            return Err(CommerceError::Invalid(
+                "coupon: flash-sale prices take no coupons or points".into(),
+            ));
+        }
+        if sale.members_only
+            && self
+                .memberships
+                .benefit(customer_id, Timestamp::now())
+                .await?
+                .is_none()
+        {
+            return Err(CommerceError::Invalid(
+                "flash_sale_id: this flash sale is for members only".into(),
+            ));
+        }
+        let settings = CommerceSettings::load(&self.store).await?;
+        let line = pricing::CartLine {
+            sku_id: sale.sku_id,
+            product_id: sale.product_id,
+            category_id: None,
+            list_price: sellstream_core::Fen(sale.list_price_fen),
+            live_price: Some(sellstream_core::Fen(sale.price_fen)),
+            quantity: item.quantity,
+        };
+        let mut quote = pricing::quote(&PriceInput {
+            now: Timestamp::now(),
+            lines: std::slice::from_ref(&line),
+            membership: None,
+            campaigns: &[],
+            coupons: &[],
+            coupon: CouponChoice::None,
+            points: 0,
+            points_balance: 0,
+            points_rule: settings.points_rule(),
+            shipping: settings.shipping_rule(),
+        })
+        .map_err(|e| CommerceError::Invalid(e.to_string()))?;
+        for l in &mut quote.price_lines {
+            if l.kind == pricing::LineKind::LivePrice {
+                l.label = "秒杀价 flash price".into();
+                l.ref_id = Some(sale.id);
+            }
+        }
+        Ok((quote, settings))
+    }
+
+    /// Places a flash-sale order through the sale's stock ledger: everything that needs no
+    /// decision (price, address, the SKU's facts) is prepared here, and the writer decides and
+    /// writes it with the rest of its batch.
+    async fn place_flash(
+        &self,
+        customer_id: i64,
+        req: &OrderRequest,
+        origin: &Origin,
+        key: Option<&str>,
+        hash: String,
+        sale_id: i64,
+    ) -> Result<PlaceOutcome, CommerceError> {
+        if let Some(key) = key {
+            check_key(key)?;
+        }
+        let sale = self.flash.get(sale_id).await?;
+        if req.session_id.is_some_and(|s| s != sale.session_id) {
+            return Err(CommerceError::Invalid(
+                "session_id: the flash sale belongs to another session".into(),
+            ));
+        }
+        let note = req.note.trim();
+        if note.chars().count() > 200 {
+            return Err(CommerceError::Invalid(
+                "note: at most 200 characters".into(),
+            ));
+        }
+        let address_id = req
+            .address_id
+            .ok_or_else(|| CommerceError::Invalid("address_id: where should it go?".into()))?;
+        let address = self.address(customer_id, address_id).await?;
+        let (quote, settings) = self.flash_quote(customer_id, req, &sale).await?;
+        let facts = sqlx::query(
+            "SELECT s.code, s.attributes, p.images, a.nickname FROM skus s
+             JOIN products p ON p.id = s.product_id, accounts a WHERE s.id = $1 AND a.id = $2",
+        )
+        .bind(sale.sku_id)
+        .bind(customer_id)
+        .fetch_one(self.store.pool())
+        .await?;
+        let images: Vec<String> =
+            serde_json::from_str(&facts.try_get::<String, _>("images")?).unwrap_or_default();
+        let now = Timestamp::now().millis();
+        let line = &quote.lines[0];
+        let buy = Buy {
+            customer_id,
+            customer_name: facts.try_get("nickname")?,
+            key: key.map(str::to_owned),
+            request_hash: hash,
+            quantity: i64::from(line.quantity),
+            number: order_number(now),
+            channel: if origin.session_id == Some(sale.session_id) {
+                origin.channel.clone()
+            } else {
+                "own".into()
+            },
+            address: address.to_string(),
+            note: note.to_owned(),
+            price_lines: quote.price_lines.clone(),
+            unit_price: line.unit_price.0,
+            goods_fen: quote.goods_payable.0,
+            shipping_fen: quote.shipping.0,
+            total_fen: quote.total.0,
+            points_per_yuan: i64::from(settings.points_per_yuan),
+            pay_deadline: now + settings.payment_window_secs * 1000,
+            sku_code: facts.try_get("code")?,
+            attributes: facts.try_get("attributes")?,
+            image: images.into_iter().next(),
+        };
+        let (id, replayed) = match self.ledger.buy(&sale, buy).await? {
+            Placed::New(id) => (id, false),
+            Placed::Replayed(id) => (id, true),
+        };
+        Ok(PlaceOutcome {
+            order: self.get(id).await?,
+            replayed,
         })
     }
 

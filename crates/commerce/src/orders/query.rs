@@ -1,10 +1,10 @@
 use super::{HistoryEntry, Order, OrderLine, OrderState, Orders, Refund};
 use crate::catalog::store::placeholders;
 use crate::promo::json_col;
-use std::collections::HashMap;
 use crate::CommerceError;
 use sellstream_core::{Page, PageRequest, Timestamp};
 use sellstream_store::{AnyRow, Row, Tx};
+use std::collections::HashMap;
 
 /// What a move needs to know about an order.
 #[derive(Debug, Clone)]
@@ -20,6 +20,7 @@ pub(crate) struct Head {
     pub refunded_fen: i64,
     pub coupon_id: Option<i64>,
     pub points_used: i64,
+    pub flash_sale_id: Option<i64>,
 }
 
 /// Which orders a list shows. Every field narrows it.
@@ -35,7 +36,7 @@ pub struct OrderFilter {
 }
 
 const HEAD: &str = "SELECT id, number, customer_id, session_id, channel, state, before_refund,
-    total_fen, refunded_fen, coupon_id, points_used FROM orders";
+    total_fen, refunded_fen, coupon_id, points_used, flash_sale_id FROM orders";
 
 fn state_col(r: &AnyRow, col: &str) -> Result<Option<OrderState>, CommerceError> {
     let s: Option<String> = r.try_get(col)?;
@@ -59,6 +60,7 @@ fn head_from_row(r: &AnyRow) -> Result<Head, CommerceError> {
         refunded_fen: r.try_get("refunded_fen")?,
         coupon_id: r.try_get("coupon_id")?,
         points_used: r.try_get("points_used")?,
+        flash_sale_id: r.try_get("flash_sale_id")?,
     })
 }
 
@@ -165,15 +167,18 @@ impl Orders {
         ))
         .await?
         {
-            refunds.entry(f.try_get("order_id")?).or_default().push(Refund {
-                id: f.try_get("id")?,
-                amount_fen: f.try_get("amount_fen")?,
-                line_nos: json_col(&f, "lines")?,
-                reason: f.try_get("reason")?,
-                state: f.try_get("state")?,
-                provider_ref: f.try_get("provider_ref")?,
-                at: Timestamp::from_millis(f.try_get("created_at")?),
-            });
+            refunds
+                .entry(f.try_get("order_id")?)
+                .or_default()
+                .push(Refund {
+                    id: f.try_get("id")?,
+                    amount_fen: f.try_get("amount_fen")?,
+                    line_nos: json_col(&f, "lines")?,
+                    reason: f.try_get("reason")?,
+                    state: f.try_get("state")?,
+                    provider_ref: f.try_get("provider_ref")?,
+                    at: Timestamp::from_millis(f.try_get("created_at")?),
+                });
         }
         let mut orders: HashMap<i64, Order> = HashMap::new();
         for r in fetch(format!(
@@ -201,6 +206,7 @@ impl Orders {
                     coupon_id: head.coupon_id,
                     campaign_id: r.try_get("campaign_id")?,
                     points_used: head.points_used,
+                    flash_sale_id: head.flash_sale_id,
                     membership_tier: r.try_get("membership_tier")?,
                     address: json_col(&r, "address")?,
                     note: r.try_get("note")?,

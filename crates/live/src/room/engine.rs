@@ -131,6 +131,13 @@ pub(crate) enum Cmd {
     },
     /// The coupon on offer in the room (none: withdrawn).
     Coupon(Option<Value>),
+    /// A flash sale launched, changed or ended (its JSON, with `id` and `phase`).
+    Flash(Value),
+    /// A flash sale's remaining units; viewers get the latest once per tick.
+    FlashStock {
+        sale: i64,
+        remaining: i64,
+    },
     State(SessionState),
     Stats(oneshot::Sender<RoomStats>),
     Stop(oneshot::Sender<()>),
@@ -389,6 +396,14 @@ impl Rooms {
         let mut rec = log::recover(&self.inner.store, session_id, bag, now)
             .await
             .map_err(internal)?;
+        rec.state.flash = sellstream_commerce::flash::FlashSales::new(self.inner.store.clone())
+            .for_session(session_id)
+            .await
+            .map_err(|e| internal(e.into()))?
+            .iter()
+            .filter(|s| s.phase != sellstream_commerce::flash::SalePhase::Ended)
+            .map(|s| s.room_json())
+            .collect();
         rec.state.banned = log::banned(&self.inner.store).await.map_err(internal)?;
         rec.state.followers = log::followers(&self.inner.store, session.host_id)
             .await
@@ -469,6 +484,21 @@ impl Rooms {
                     quantity,
                 })
                 .await;
+        }
+    }
+
+    /// Shows a flash sale in a running room (launched, changed, or ended when its `phase` is
+    /// `ended`).
+    pub async fn flash_sale(&self, session_id: i64, sale: Value) {
+        if let Some(tx) = self.running(session_id).await {
+            let _ = tx.send(Cmd::Flash(sale)).await;
+        }
+    }
+
+    /// A flash sale's remaining units; viewers see the latest once per tick.
+    pub async fn flash_stock(&self, session_id: i64, sale: i64, remaining: i64) {
+        if let Some(tx) = self.running(session_id).await {
+            let _ = tx.send(Cmd::FlashStock { sale, remaining }).await;
         }
     }
 
@@ -802,6 +832,31 @@ impl Room {
                 e.ref_id = Some(product_id);
                 e.amount = Some(quantity);
                 self.record(vec![e], now);
+            }
+            Cmd::Flash(sale) => {
+                let id = sale["id"].as_i64();
+                self.state.flash.retain(|f| f["id"].as_i64() != id);
+                if sale["phase"] != "ended" {
+                    self.state.flash.push(sale.clone());
+                }
+                let mut e = event("flash_sale", sale);
+                e.ref_id = id;
+                self.record(vec![e], now);
+            }
+            Cmd::FlashStock { sale, remaining } => {
+                if let Some(f) = self
+                    .state
+                    .flash
+                    .iter_mut()
+                    .find(|f| f["id"].as_i64() == Some(sale))
+                {
+                    if f["remaining"].as_i64() != Some(remaining) {
+                        f["remaining"] = json!(remaining);
+                        if !self.state.flash_dirty.contains(&sale) {
+                            self.state.flash_dirty.push(sale);
+                        }
+                    }
+                }
             }
             Cmd::Coupon(coupon) => {
                 self.state.coupon = coupon.clone();

@@ -185,6 +185,10 @@ pub struct RoomState {
     pub announcement: Option<(String, i64)>,
     /// The coupon on offer (viewers claim it over HTTP).
     pub coupon: Option<Value>,
+    /// Flash sales counting down or selling, as the room shows them.
+    pub flash: Vec<Value>,
+    /// Flash sales whose remaining units changed this tick (sent once per tick).
+    pub flash_dirty: Vec<i64>,
     pub poll: Option<Poll>,
     pub lottery: Option<Lottery>,
     pub questions: Vec<Question>,
@@ -231,6 +235,7 @@ impl RoomState {
             "pinned": self.pinned_json(),
             "announcement": self.announcement.as_ref().map(|(t, at)| json!({"text": t, "at": at})),
             "coupon": self.coupon,
+            "flash_sales": self.flash,
             "poll": self.poll.as_ref().map(Poll::json),
             "lottery": self.lottery.as_ref().map(Lottery::json),
             "questions": self.questions.iter().map(Question::json).collect::<Vec<_>>(),
@@ -724,6 +729,17 @@ impl RoomState {
                         json!({"id": l.id, "entries": l.entrants.len()}),
                     )
                     .about(l.id),
+                );
+            }
+        }
+        for id in std::mem::take(&mut self.flash_dirty) {
+            if let Some(f) = self.flash.iter().find(|f| f["id"] == id) {
+                out.push(
+                    Event::new(
+                        "flash_stock",
+                        json!({"id": id, "remaining": f["remaining"], "sold_out": f["remaining"] == 0}),
+                    )
+                    .about(id),
                 );
             }
         }

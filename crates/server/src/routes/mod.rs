@@ -4,6 +4,7 @@ pub mod addresses;
 pub mod auth;
 pub mod brand;
 pub mod categories;
+pub mod flash;
 pub mod health;
 pub mod members;
 pub mod moderation;
@@ -53,6 +54,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::my_pay))
         .routes(routes!(orders::my_confirm))
         .routes(routes!(orders::my_refund_request))
+        .routes(routes!(flash::launch, flash::list))
+        .routes(routes!(flash::public))
+        .routes(routes!(flash::end))
         .routes(routes!(payments::notify))
         .routes(routes!(payments::info))
         .routes(routes!(payments::confirm))

@@ -160,6 +160,16 @@ impl TestApp {
         self.base = base;
     }
 
+    /// Another server on the same database, as a second node behind a load balancer: its base URL.
+    pub async fn second_node(&self) -> String {
+        let config = ServerConfig {
+            rooms: self.state.config.rooms.clone(),
+            sandbox_secret: self.state.config.sandbox_secret.clone(),
+            ..Default::default()
+        };
+        serve(&self.store, config).await.1
+    }
+
     /// Creates a staff account with `roles` and returns its bearer token.
     pub async fn staff(&self, username: &str, roles: &[Role]) -> String {
         Accounts::new(self.store.clone())

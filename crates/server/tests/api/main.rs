@@ -4,6 +4,7 @@ mod common;
 
 mod auth;
 mod checkout;
+mod flash;
 mod orders;
 mod platform;
 mod products;
