@@ -196,6 +196,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secure_cookies: args.secure_cookies,
             rooms: Default::default(),
             sandbox_secret: args.sandbox_secret,
+            buys_per_customer: None,
         },
     )
     .await

@@ -6,6 +6,7 @@ mod background;
 mod error;
 mod export;
 mod extract;
+mod limit;
 mod listen;
 mod metrics;
 mod openapi;

@@ -47,6 +47,104 @@ pub struct Metrics {
     pub payment_callbacks: Family<KindLabels, Counter>,
 }
 
+/// The flash-sale ledger's figures per sale, read at each scrape.
+struct FlashCollector(sellstream_commerce::flash::ledger::Ledger);
+
+impl std::fmt::Debug for FlashCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FlashCollector")
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SaleLabels {
+    sale: String,
+}
+
+impl Collector for FlashCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use sellstream_commerce::flash::ledger::SaleFigures;
+        let figures = self.0.figures();
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        type Pick = fn(&SaleFigures) -> &std::sync::atomic::AtomicU64;
+        let gauges: [(&str, &str, Pick); 2] = [
+            (
+                "flash_queue_depth",
+                "Buys waiting for the sale's ledger writer",
+                |f| &f.queue_depth,
+            ),
+            (
+                "flash_last_batch",
+                "Buys in the sale's last committed batch",
+                |f| &f.last_batch,
+            ),
+        ];
+        for (name, help, pick) in gauges {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for (sale, f) in &figures {
+                let g = ConstGauge::new(get(pick(f)) as i64);
+                g.encode(family.encode_family(&SaleLabels {
+                    sale: sale.to_string(),
+                })?)?;
+            }
+        }
+        let counters: [(&str, &str, Pick); 4] = [
+            (
+                "flash_orders",
+                "Orders the sale's ledger wrote (rate: orders per second)",
+                |f| &f.orders,
+            ),
+            (
+                "flash_batches",
+                "Batches the sale's ledger committed",
+                |f| &f.batches,
+            ),
+            (
+                "flash_batched_buys",
+                "Buys decided in committed batches (÷ batches: mean batch size)",
+                |f| &f.batched_buys,
+            ),
+            (
+                "flash_gmv_fen",
+                "Order value the sale's ledger wrote, in fen",
+                |f| &f.gmv_fen,
+            ),
+        ];
+        for (name, help, pick) in counters {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            for (sale, f) in &figures {
+                let c = ConstCounter::new(get(pick(f)));
+                c.encode(family.encode_family(&SaleLabels {
+                    sale: sale.to_string(),
+                })?)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "flash_commit_seconds",
+            "Time spent committing batches (÷ batches: mean commit latency)",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (sale, f) in &figures {
+            let c = ConstCounter::new(get(&f.commit_us) as f64 / 1e6);
+            c.encode(family.encode_family(&SaleLabels {
+                sale: sale.to_string(),
+            })?)?;
+        }
+        Ok(())
+    }
+}
+
 /// The room engine's figures, read at each scrape.
 struct RoomCollector(sellstream_live::Rooms);
 
@@ -120,9 +218,14 @@ impl Collector for RoomCollector {
 }
 
 impl Metrics {
-    pub fn new(backend: &str, rooms: sellstream_live::Rooms) -> Self {
+    pub fn new(
+        backend: &str,
+        rooms: sellstream_live::Rooms,
+        ledger: sellstream_commerce::flash::ledger::Ledger,
+    ) -> Self {
         let mut registry = Registry::with_prefix("sellstream");
         registry.register_collector(Box::new(RoomCollector(rooms)));
+        registry.register_collector(Box::new(FlashCollector(ledger)));
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             Histogram::new([

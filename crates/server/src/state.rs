@@ -20,6 +20,8 @@ pub struct ServerConfig {
     pub rooms: RoomConfig,
     /// The sandbox payment provider's signing secret (random per start when not set).
     pub sandbox_secret: Option<String>,
+    /// Orders one customer may place at once and per second (default 10 and 2).
+    pub buys_per_customer: Option<(u32, u32)>,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -39,6 +41,8 @@ pub struct AppState {
     pub channels: Channels,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
+    /// Order placing per customer and per address.
+    pub buy_limits: Arc<crate::limit::BuyLimits>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<ServerConfig>,
 }
@@ -59,6 +63,7 @@ impl AppState {
         });
         let sandbox = Arc::new(SandboxProvider::new(secret));
         let orders = Orders::new(store.clone(), sandbox.clone());
+        let ledger = orders.ledger().clone();
         let state = Self {
             promotions: Promotions::new(store.clone()),
             points: Points::new(store.clone()),
@@ -67,12 +72,13 @@ impl AppState {
             sandbox,
             accounts: Accounts::new(store.clone()),
             sessions,
-            metrics: Arc::new(Metrics::new(store.backend().name(), rooms.clone())),
+            metrics: Arc::new(Metrics::new(store.backend().name(), rooms.clone(), ledger)),
             rooms,
             catalog,
             brand: BrandSettings::new(store.clone()),
             channels: Channels::new(store.clone()),
             limiter: Arc::new(SignInLimiter::standard()),
+            buy_limits: Arc::new(crate::limit::BuyLimits::new(config.buys_per_customer)),
             config: Arc::new(config),
             store,
         };

@@ -4,7 +4,7 @@
 use crate::auth::{Customer, Staff};
 use crate::extract::{Json, Path, Query};
 use crate::{ApiError, AppState, ErrorBody};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sellstream_accounts::Role;
@@ -15,6 +15,7 @@ use sellstream_commerce::{Actor, Order, OrderFilter, OrderRequest, OrderState, O
 use sellstream_core::{ErrorCode, Page, PageRequest, Timestamp};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use utoipa::{IntoParams, ToSchema};
 
 /// Who works the order desk: find, ship, refund.
@@ -62,13 +63,24 @@ pub async fn preview(
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderRequest,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = Order), (status = 200, description = "the order this key placed before", body = Order),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 429, description = "too many orders from this customer or address", body = ErrorBody)))]
 pub async fn place(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Customer(me): Customer,
     headers: HeaderMap,
     Json(req): Json<OrderRequest>,
 ) -> Result<(StatusCode, axum::Json<Order>), ApiError> {
+    if let Err(wait) = state.buy_limits.check(me.id, peer.ip()) {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "too many orders at once; try again in {:.1} s",
+                wait.max(0.1)
+            ),
+        ));
+    }
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(v.to_str().map_err(|_| {
             ApiError::new(

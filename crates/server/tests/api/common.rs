@@ -125,6 +125,8 @@ impl TestApp {
                 ..Default::default()
             },
             sandbox_secret: Some(SANDBOX_SECRET.into()),
+            // Stories place many orders from one customer in a moment; the limit has its own.
+            buys_per_customer: Some((1_000, 1_000)),
             ..Default::default()
         };
         Self::spawn_with(backend, config).await
@@ -153,6 +155,7 @@ impl TestApp {
         let config = ServerConfig {
             rooms: self.state.config.rooms.clone(),
             sandbox_secret: self.state.config.sandbox_secret.clone(),
+            buys_per_customer: self.state.config.buys_per_customer,
             ..Default::default()
         };
         let (state, base) = serve(&self.store, config).await;
@@ -165,6 +168,7 @@ impl TestApp {
         let config = ServerConfig {
             rooms: self.state.config.rooms.clone(),
             sandbox_secret: self.state.config.sandbox_secret.clone(),
+            buys_per_customer: self.state.config.buys_per_customer,
             ..Default::default()
         };
         serve(&self.store, config).await.1

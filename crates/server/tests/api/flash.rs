@@ -509,6 +509,63 @@ async fn two_nodes_selling_one_sale_never_oversell(app: TestApp) {
     );
 }
 
+/// One account flooding the buy button is slowed down; nothing is oversold and nobody else is
+/// held up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_flooding_orders_is_rate_limited() {
+    let config = sellstream_server::ServerConfig {
+        buys_per_customer: None,
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(crate::common::Backend::Sqlite, config)
+        .await
+        .unwrap();
+    let s = sale(
+        &app,
+        100,
+        json!({"quota": 50, "price_fen": 9900, "per_customer": 1, "countdown_secs": 0}),
+    )
+    .await;
+    let people = buyers(&app, 2, "1380000").await;
+    let (flooder, address) = people[0].clone();
+    let mut limited = 0;
+    let mut placed = 0;
+    for i in 0..30 {
+        let (st, body) = order(
+            &app.client,
+            &app.base,
+            &flooder,
+            &format!("f{i}"),
+            &buy(&s, address, 1),
+        )
+        .await;
+        match st {
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["error"]["code"], "rate_limited");
+                limited += 1;
+            }
+            StatusCode::CREATED => placed += 1,
+            _ => assert_eq!(body["error"]["code"], "validation_failed", "{body}"),
+        }
+    }
+    assert!(limited >= 15, "{limited} of 30 refused");
+    assert_eq!(placed, 1, "one per customer however many taps");
+    let (other, other_address) = people[1].clone();
+    let (st, body) = order(
+        &app.client,
+        &app.base,
+        &other,
+        "o",
+        &buy(&s, other_address, 1),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::CREATED,
+        "another buyer is not held up: {body}"
+    );
+}
+
 crate::on_both_backends!(
     a_flash_sale_sells_its_quota_and_never_more,
     limits_keys_and_times_are_judged_inside_the_writer,
