@@ -59,6 +59,16 @@ export const ROOM_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 // The banned-word list: admin and controller read it, only admin changes it.
 export const MODERATION_ROLES: Role[] = ['admin', 'controller']
 
+// Buying (docs/api.md, the OpenAPI tags orders, promotions, members): the order desk (find, ship,
+// deliver, cancel) is operator, controller and warehouse; refunds and promotions are operator's;
+// analysts may export; a coupon is put on offer in a room by those who run rooms; the selling
+// rules are admin's, the membership tiers admin's and operator's.
+export const ORDER_ROLES: Role[] = ['admin', 'operator', 'controller', 'warehouse']
+export const EXPORT_ROLES: Role[] = ['admin', 'operator', 'controller', 'warehouse', 'analyst']
+export const REFUND_ROLES: Role[] = ['admin', 'operator']
+export const PROMO_ROLES: Role[] = ['admin', 'operator']
+export const OFFER_ROLES: Role[] = ROOM_ROLES
+
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
   writeSessions: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -68,4 +78,10 @@ export const can = {
   admin: computed(() => hasAnyRole(ADMIN_ROLES)),
   runRoom: computed(() => hasAnyRole(ROOM_ROLES)),
   viewWords: computed(() => hasAnyRole(MODERATION_ROLES)),
+  viewOrders: computed(() => hasAnyRole(ORDER_ROLES)),
+  exportOrders: computed(() => hasAnyRole(EXPORT_ROLES)),
+  refund: computed(() => hasAnyRole(REFUND_ROLES)),
+  writePromotions: computed(() => hasAnyRole(PROMO_ROLES)),
+  offerCoupon: computed(() => hasAnyRole(OFFER_ROLES)),
+  writeTiers: computed(() => hasAnyRole(WRITE_ROLES)),
 }

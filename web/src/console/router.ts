@@ -1,7 +1,7 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
 import { setUnauthorizedHandler } from '@shared/api'
 import type { Role } from '@shared/types'
-import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, MODERATION_ROLES, ROOM_ROLES, WRITE_ROLES } from './auth'
+import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, MODERATION_ROLES, ORDER_ROLES, ROOM_ROLES, WRITE_ROLES } from './auth'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -63,6 +63,10 @@ export const router = createRouter({
           props: true,
           meta: { title: 'console.sessionForm.editTitle', menu: 'sessions', roles: WRITE_ROLES },
         },
+        { path: 'orders', name: 'orders', component: () => import('./pages/OrdersPage.vue'), meta: { title: 'console.menu.orders', menu: 'orders', roles: ORDER_ROLES } },
+        { path: 'coupons', name: 'coupons', component: () => import('./pages/CouponsPage.vue'), meta: { title: 'console.menu.coupons', menu: 'coupons' } },
+        { path: 'campaigns', name: 'campaigns', component: () => import('./pages/CampaignsPage.vue'), meta: { title: 'console.menu.campaigns', menu: 'campaigns' } },
+        { path: 'commerce', name: 'commerce', component: () => import('./pages/CommercePage.vue'), meta: { title: 'console.menu.commerce', menu: 'commerce' } },
         { path: 'staff', name: 'staff', component: () => import('./pages/StaffPage.vue'), meta: { title: 'console.menu.staff', menu: 'staff', roles: ADMIN_ROLES } },
         {
           path: 'moderation',
