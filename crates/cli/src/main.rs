@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod flash_bench;
 mod simulate;
 mod user;
 
@@ -62,6 +63,9 @@ enum Command {
 enum BenchCommand {
     /// The live room under V viewers, chat and likes, against a plain Node `ws` broadcast server.
     Room(bench::RoomBench),
+    /// Kills the server with SIGKILL during flash sales and checks that no acknowledged order is
+    /// lost and nothing is oversold.
+    Crash(flash_bench::CrashBench),
 }
 
 /// Where the data lives.
@@ -178,6 +182,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user::run(cmd).await,
         Command::Bench(BenchCommand::Room(args)) => bench::run(args).await,
+        Command::Bench(BenchCommand::Crash(args)) => flash_bench::crash(args).await,
     }
 }
 

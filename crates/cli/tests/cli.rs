@@ -374,3 +374,36 @@ fn a_small_room_bench_completes_and_prints_its_json_line() {
         "the table names the baseline"
     );
 }
+
+/// The crash test: a flash sale killed with SIGKILL at five random moments loses no acknowledged
+/// order and oversells nothing, on SQLite and (when it answers) PostgreSQL.
+#[test]
+fn a_flash_sale_killed_at_random_moments_loses_and_oversells_nothing() {
+    let mut backends = vec![vec![]];
+    let pg = std::env::var("SELLSTREAM_TEST_PG_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    if std::env::var_os("SELLSTREAM_TEST_REQUIRE_PG").is_some()
+        || std::net::TcpStream::connect("127.0.0.1:5432").is_ok()
+    {
+        backends.push(vec!["--postgres".to_owned(), pg]);
+    }
+    for extra in backends {
+        let o = Command::new(BIN)
+            .args(["bench", "crash", "--runs", "5"])
+            .args(&extra)
+            .env_remove("DATABASE_URL")
+            .env("SELLSTREAM_LOG", "warn")
+            .output()
+            .unwrap();
+        let out = stdout(&o);
+        assert!(
+            o.status.success(),
+            "{extra:?}: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        assert_eq!(v["runs"], 5, "{out}");
+        assert_eq!(v["violations"], 0, "{out}");
+        assert!(v["acknowledged"].as_u64().unwrap() > 0, "{out}");
+    }
+}

@@ -33,7 +33,6 @@ pub struct Buy {
     pub key: Option<String>,
     pub request_hash: String,
     pub quantity: i64,
-    pub number: String,
     pub channel: String,
     pub address: String,
     pub note: String,
@@ -649,8 +648,12 @@ async fn commit(
             return Ok(Err(Disagreement));
         }
     }
+    let numbers: Vec<String> = buys
+        .iter()
+        .map(|_| crate::orders::order_number(now))
+        .collect();
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(buys.len());
-    for chunk in buys.chunks(200) {
+    for (chunk, nums) in buys.chunks(200).zip(numbers.chunks(200)) {
         let sql = format!(
             "INSERT INTO orders (number, customer_id, session_id, channel, state, goods_fen,
                 shipping_fen, total_fen, points_used, points_per_yuan, address, note, price_lines,
@@ -659,9 +662,9 @@ async fn commit(
             rows(chunk.len(), 17, 1)
         );
         let mut q = sqlx::query(&sql);
-        for b in chunk {
+        for (b, number) in chunk.iter().zip(nums) {
             q = q
-                .bind(&b.number)
+                .bind(number)
                 .bind(b.customer_id)
                 .bind(sale.session_id)
                 .bind(&b.channel)
@@ -679,14 +682,22 @@ async fn commit(
                 .bind(now)
                 .bind(sale.id);
         }
-        for r in q.fetch_all(&mut *tx).await? {
+        let inserted = match q.fetch_all(&mut *tx).await {
+            Ok(rows) => rows,
+            // Two orders drew the same number: decide and number the batch again.
+            Err(e) if sellstream_store::unique_violation(&e).is_some() => {
+                return Ok(Err(Disagreement))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for r in inserted {
             ids.insert(r.try_get("number")?, r.try_get("id")?);
         }
     }
-    let order_ids: Vec<i64> = buys
+    let order_ids: Vec<i64> = numbers
         .iter()
-        .map(|b| {
-            ids.get(&b.number)
+        .map(|number| {
+            ids.get(number)
                 .copied()
                 .ok_or_else(|| CommerceError::Corrupt("an inserted order went missing".into()))
         })
@@ -751,7 +762,7 @@ async fn commit(
                 .bind(b.total_fen)
                 .bind(
                     serde_json::json!({
-                        "number": b.number, "flash_sale_id": sale.id,
+                        "flash_sale_id": sale.id,
                         "items": [{"sku_id": sale.sku_id, "product_id": sale.product_id,
                                    "quantity": b.quantity, "payable": b.goods_fen}],
                     })

@@ -8,6 +8,7 @@ mod query;
 mod state;
 
 pub use flow::{CallbackOutcome, PaymentInfo, PaymentStarted};
+pub(crate) use place::order_number;
 pub use place::{OrderRequest, Origin, PlaceOutcome, IDEMPOTENCY_TTL_MS};
 pub use query::OrderFilter;
 pub use state::{Action, OrderState};

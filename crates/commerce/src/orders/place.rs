@@ -166,7 +166,7 @@ impl Orders {
             }
         }
         let number = order_number(now);
-        let order_id: i64 = sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO orders (number, customer_id, session_id, channel, state, goods_fen,
                 shipping_fen, total_fen, coupon_id, campaign_id, points_used, points_per_yuan,
                 membership_tier, address, note, price_lines, pay_deadline, created_at, updated_at)
@@ -197,8 +197,16 @@ impl Orders {
         .bind(now + settings.payment_window_secs * 1000)
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await;
+        let order_id: i64 = match inserted {
+            Ok(r) => r.try_get(0)?,
+            // Another order took this number this very second: nothing is kept, try again.
+            Err(e) if unique_violation(&e).is_some() => {
+                drop(tx);
+                return Box::pin(self.place(customer_id, req, origin, idempotency_key)).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
         for (i, (line, sku)) in quote.lines.iter().zip(&skus).enumerate() {
             sqlx::query(
                 "INSERT INTO order_lines (order_id, line_no, sku_id, product_id, title, sku_code,
@@ -437,7 +445,6 @@ impl Orders {
             key: key.map(str::to_owned),
             request_hash: hash,
             quantity: i64::from(line.quantity),
-            number: order_number(now),
             channel: if origin.session_id == Some(sale.session_id) {
                 origin.channel.clone()
             } else {
@@ -607,19 +614,21 @@ fn request_hash(req: &OrderRequest) -> String {
         .collect()
 }
 
-/// `yyyymmddHHMMSS` then six random digits: sortable by time, not guessable from another's.
-fn order_number(now: i64) -> String {
+/// `yyMMddHHmmss` (Beijing time) then eight random digits: sortable by time, not guessable
+/// from another's. A clash (one in 10⁸ per second per pair) is caught by the unique index and the
+/// order is numbered again.
+pub(crate) fn order_number(now: i64) -> String {
     let t = Timestamp::from_millis(now)
         .to_datetime()
         .to_offset(time::macros::offset!(+8));
     format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}{:06}",
-        t.year(),
+        "{:02}{:02}{:02}{:02}{:02}{:02}{:08}",
+        t.year() % 100,
         u8::from(t.month()),
         t.day(),
         t.hour(),
         t.minute(),
         t.second(),
-        rand::random::<u32>() % 1_000_000
+        rand::random::<u32>() % 100_000_000
     )
 }

@@ -1,0 +1,551 @@
+//! Flash-sale benches: `bench flash-sale` races distinct customers over HTTP for one SKU on
+//! SQLite and PostgreSQL against the usual designs, and `bench crash` kills the server in the
+//! middle of a sale and checks that nothing a buyer was told is lost and nothing is oversold.
+//! Both start their own servers on fresh databases and stop by themselves.
+
+use anyhow::{bail, Context};
+use clap::Args;
+use sellstream_accounts::SessionToken;
+use sellstream_core::Timestamp;
+use sellstream_store::{Row, Store};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Where a bench's server keeps its data.
+#[derive(Clone)]
+enum Db {
+    Sqlite(PathBuf),
+    /// The admin URL and the database made for this run.
+    Postgres {
+        admin: String,
+        name: String,
+    },
+}
+
+impl Db {
+    fn sqlite(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sellstream-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        Self::Sqlite(dir)
+    }
+
+    async fn postgres(admin: &str, tag: &str) -> anyhow::Result<Self> {
+        let name = format!("ss_{tag}_{}", std::process::id());
+        let store = Store::connect(admin)
+            .await
+            .context("while reaching PostgreSQL")?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(store.pool())
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(store.pool())
+            .await?;
+        store.close().await;
+        Ok(Self::Postgres {
+            admin: admin.to_owned(),
+            name,
+        })
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Self::Sqlite(dir) => Store::sqlite_url_in(dir),
+            Self::Postgres { admin, name } => match admin.rfind('/') {
+                Some(i) => format!("{}/{name}", &admin[..i]),
+                None => admin.clone(),
+            },
+        }
+    }
+
+    async fn drop_it(&self) {
+        match self {
+            Self::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Self::Postgres { admin, name } => {
+                if let Ok(store) = Store::connect(admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(store.pool())
+                        .await;
+                    store.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// A `sellstream serve` child process.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(db: &Db) -> anyhow::Result<Self> {
+        let mut last = None;
+        // A port picked free can be taken before the child binds it: try another.
+        for _ in 0..3 {
+            match Self::start_once(db).await {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("three attempts"))
+    }
+
+    async fn start_once(db: &Db) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .arg("--database-url")
+            .arg(db.url())
+            .env("SELLSTREAM_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("while starting sellstream")?;
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!("sellstream exited ({status}) before answering");
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                bail!("{base} did not answer within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(Self { child, base })
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A demo store with `n` customers who are already signed in and have an address, and a SKU in
+/// the live session's bag with enough stock.
+struct Shop {
+    buyers: Vec<(String, i64)>,
+    session: i64,
+    sku: i64,
+}
+
+async fn seed(db: &Db, n: usize, stock: i64) -> anyhow::Result<Shop> {
+    let store = Store::connect(&db.url()).await?;
+    store.migrate().await?;
+    crate::demo::seed(&store).await?;
+    let session: i64 =
+        sqlx::query("SELECT id FROM live_sessions WHERE state = 'live' ORDER BY id LIMIT 1")
+            .fetch_one(store.pool())
+            .await?
+            .try_get(0)?;
+    let sku: i64 = sqlx::query(
+        "SELECT s.id FROM skus s JOIN session_bag b ON b.product_id = s.product_id
+         WHERE b.session_id = $1 ORDER BY b.position, s.position LIMIT 1",
+    )
+    .bind(session)
+    .fetch_one(store.pool())
+    .await?
+    .try_get(0)?;
+    sqlx::query("UPDATE skus SET stock = stock + $1 WHERE id = $2")
+        .bind(stock)
+        .bind(sku)
+        .execute(store.pool())
+        .await?;
+    let now = Timestamp::now().millis();
+    let run = std::process::id() % 10_000;
+    let mut buyers = Vec::with_capacity(n);
+    for chunk_start in (0..n).step_by(500) {
+        let chunk: Vec<usize> = (chunk_start..(chunk_start + 500).min(n)).collect();
+        let mut tx = store.begin_write().await?;
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                format!(
+                    "('customer', ${}, ${}, '!', FALSE, ${}, ${})",
+                    r * 3 + 1,
+                    r * 3 + 2,
+                    r * 3 + 3,
+                    r * 3 + 3
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO accounts (kind, phone, nickname, password_hash, disabled, created_at, updated_at)
+             VALUES {} RETURNING id, phone",
+            values.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        let phones: Vec<String> = chunk.iter().map(|i| format!("19{run:04}{i:05}")).collect();
+        for (i, phone) in chunk.iter().zip(&phones) {
+            q = q.bind(phone).bind(format!("买家{i}")).bind(now);
+        }
+        let by_phone: HashMap<String, i64> = q
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(1)?, r.try_get(0)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let ids: Vec<i64> = phones.iter().map(|p| by_phone[p]).collect();
+        let tokens: Vec<SessionToken> = ids.iter().map(|_| SessionToken::generate()).collect();
+        let sql = format!(
+            "INSERT INTO auth_sessions (token_hash, account_id, created_at, expires_at) VALUES {}",
+            rows(ids.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, t) in ids.iter().zip(&tokens) {
+            q = q
+                .bind(t.hashed())
+                .bind(*id)
+                .bind(now)
+                .bind(now + 86_400_000);
+        }
+        q.execute(&mut *tx).await?;
+        let values: Vec<String> = (0..ids.len())
+            .map(|r| {
+                format!(
+                    "(${}, '买家', '13800000000', '上海市 浦东新区', '世纪大道 100 号', TRUE, ${}, ${})",
+                    r * 2 + 1,
+                    r * 2 + 2,
+                    r * 2 + 2
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO addresses (account_id, recipient, phone, region, detail, is_default, created_at, updated_at)
+             VALUES {} RETURNING id, account_id",
+            values.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in &ids {
+            q = q.bind(*id).bind(now);
+        }
+        let addresses: HashMap<i64, i64> = q
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(1)?, r.try_get(0)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        tx.commit().await?;
+        for (id, t) in ids.iter().zip(tokens) {
+            buyers.push((t.as_str().to_owned(), addresses[id]));
+        }
+    }
+    store.close().await;
+    Ok(Shop {
+        buyers,
+        session,
+        sku,
+    })
+}
+
+fn rows(n: usize, cols: usize) -> String {
+    (0..n)
+        .map(|r| {
+            let p: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", p.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Signs the demo controller in and launches a sale that starts now.
+async fn launch(
+    server: &Server,
+    shop: &Shop,
+    quota: i64,
+    per_customer: i64,
+    strategy: &str,
+) -> anyhow::Result<i64> {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"login": "controller", "password": "controller-demo"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"]
+        .as_str()
+        .context("controller sign-in failed")?;
+    let res = http
+        .post(format!("{}/api/v1/sessions/{}/flash-sales", server.base, shop.session))
+        .bearer_auth(token)
+        .json(&json!({"sku_id": shop.sku, "quota": quota, "price_fen": 100, "per_customer": per_customer,
+                      "countdown_secs": 0, "duration_secs": 3600, "strategy": strategy}))
+        .send()
+        .await?;
+    let body: Value = res.json().await?;
+    body["id"]
+        .as_i64()
+        .with_context(|| format!("launching the sale: {body}"))
+}
+
+/// What one race produced.
+#[derive(Default)]
+struct Race {
+    /// Acknowledged orders: (order id or 0 when the design answers before writing, number).
+    acked: Vec<(i64, String)>,
+    refused: usize,
+    errors: usize,
+    latencies_us: Vec<u64>,
+    elapsed: Duration,
+}
+
+/// Races `buyers` over `concurrency` connections, each from its own loopback address, every buyer
+/// ordering `quantity` once under its own key. Stops early when `stop` is set.
+async fn race(
+    base: &str,
+    shop: &Shop,
+    sale: i64,
+    quantity: u32,
+    concurrency: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Race {
+    let next = Arc::new(AtomicUsize::new(0));
+    let out = Arc::new(Mutex::new(Race::default()));
+    let buyers = Arc::new(shop.buyers.clone());
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let (next, out, buyers, stop) = (next.clone(), out.clone(), buyers.clone(), stop.clone());
+            let base = base.to_owned();
+            let (session, sku) = (shop.session, shop.sku);
+            tokio::spawn(async move {
+                let local = IpAddr::V4(Ipv4Addr::new(127, 0, (w / 250) as u8, (w % 250 + 2) as u8));
+                let http = reqwest::Client::builder()
+                    .local_address(local)
+                    .pool_max_idle_per_host(1)
+                    .timeout(Duration::from_secs(60))
+                    .build()
+                    .expect("an HTTP client");
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((token, address)) = buyers.get(i) else { return };
+                    let t = Instant::now();
+                    let res = http
+                        .post(format!("{base}/api/v1/orders"))
+                        .bearer_auth(token)
+                        .header("Idempotency-Key", format!("bench-{i}"))
+                        .json(&json!({"flash_sale_id": sale, "session_id": session, "address_id": address,
+                                      "items": [{"sku_id": sku, "quantity": quantity}]}))
+                        .send()
+                        .await;
+                    let took = t.elapsed().as_micros() as u64;
+                    let mut o = match res {
+                        Ok(r) => {
+                            let status = r.status();
+                            let body: Value = r.json().await.unwrap_or(Value::Null);
+                            let mut o = out.lock().expect("race lock");
+                            o.latencies_us.push(took);
+                            if status == 201 || status == 202 {
+                                o.acked.push((
+                                    body["id"].as_i64().unwrap_or(0),
+                                    body["number"].as_str().unwrap_or("").to_owned(),
+                                ));
+                            } else if status == 409 || status == 422 {
+                                o.refused += 1;
+                            } else {
+                                o.errors += 1;
+                            }
+                            o
+                        }
+                        Err(_) => {
+                            let mut o = out.lock().expect("race lock");
+                            o.errors += 1;
+                            o
+                        }
+                    };
+                    o.elapsed = started.elapsed();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.await;
+    }
+    let mut r = std::mem::take(&mut *out.lock().expect("race lock"));
+    r.elapsed = started.elapsed();
+    r
+}
+
+/// What the database says about a sale after a race.
+struct Audit {
+    sold_units: i64,
+    remaining: i64,
+    quota: i64,
+    buyers_over_limit: i64,
+    /// Acknowledged orders missing from the database, or present more than once.
+    lost: i64,
+    duplicates: i64,
+}
+
+async fn audit(
+    db: &Db,
+    sale: i64,
+    acked: &[(i64, String)],
+    per_customer: i64,
+) -> anyhow::Result<Audit> {
+    let store = Store::connect(&db.url()).await?;
+    let r = sqlx::query("SELECT quota, remaining FROM flash_sales WHERE id = $1")
+        .bind(sale)
+        .fetch_one(store.pool())
+        .await?;
+    let (quota, remaining): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+    let rows = sqlx::query(
+        "SELECT o.id, o.number, o.customer_id, l.quantity FROM orders o
+         JOIN order_lines l ON l.order_id = o.id WHERE o.flash_sale_id = $1",
+    )
+    .bind(sale)
+    .fetch_all(store.pool())
+    .await?;
+    let mut by_number: HashMap<String, usize> = HashMap::new();
+    let mut per_buyer: HashMap<i64, i64> = HashMap::new();
+    let mut sold_units = 0;
+    for r in &rows {
+        *by_number.entry(r.try_get::<String, _>(1)?).or_default() += 1;
+        let q: i64 = r.try_get(3)?;
+        *per_buyer.entry(r.try_get(2)?).or_default() += q;
+        sold_units += q;
+    }
+    let lost = acked
+        .iter()
+        .filter(|(_, number)| !by_number.contains_key(number))
+        .count() as i64;
+    let duplicates = by_number
+        .values()
+        .filter(|n| **n > 1)
+        .map(|n| *n as i64 - 1)
+        .sum::<i64>()
+        + {
+            let mut seen = std::collections::HashSet::new();
+            acked
+                .iter()
+                .filter(|(_, n)| !seen.insert(n.clone()))
+                .count() as i64
+        };
+    store.close().await;
+    Ok(Audit {
+        sold_units,
+        remaining,
+        quota,
+        buyers_over_limit: per_buyer.values().filter(|q| **q > per_customer).count() as i64,
+        lost,
+        duplicates,
+    })
+}
+
+/// `sellstream bench crash`: kills the server at a random moment during a flash sale.
+#[derive(Args, Debug, Clone)]
+pub struct CrashBench {
+    /// Kill points to try.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Buyers racing in each run (one unit each).
+    #[arg(long, default_value_t = 400)]
+    pub buyers: usize,
+    /// Units in the sale.
+    #[arg(long, default_value_t = 250)]
+    pub quota: i64,
+    /// Connections racing at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Run against PostgreSQL at this admin URL (a database is made and dropped per run)
+    /// instead of SQLite.
+    #[arg(long)]
+    pub postgres: Option<String>,
+}
+
+pub async fn crash(args: CrashBench) -> anyhow::Result<()> {
+    let mut violations = 0;
+    let mut acked_total = 0;
+    println!("run  kill_ms  acked  sold  remaining  quota  lost  dup  over_limit  result");
+    for run in 1..=args.runs {
+        let db = match &args.postgres {
+            Some(admin) => Db::postgres(admin, &format!("crash{run}")).await?,
+            None => Db::sqlite(&format!("crash{run}")),
+        };
+        let shop = seed(&db, args.buyers, args.quota).await?;
+        let mut server = Server::start(&db).await?;
+        let sale = launch(&server, &shop, args.quota, 1, "ledger").await?;
+        let kill_after = Duration::from_millis(rand::random_range(30..900));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let base = server.base.clone();
+        let racing = {
+            let stop = stop.clone();
+            let shop_ref = Shop {
+                buyers: shop.buyers.clone(),
+                session: shop.session,
+                sku: shop.sku,
+            };
+            let concurrency = args.concurrency;
+            tokio::spawn(async move { race(&base, &shop_ref, sale, 1, concurrency, stop).await })
+        };
+        tokio::time::sleep(kill_after).await;
+        server.kill();
+        stop.store(true, Ordering::Relaxed);
+        let result = racing.await?;
+        // The restart must come up on what the killed server left, and answer.
+        let restarted = Server::start(&db).await?;
+        drop(restarted);
+        let a = audit(&db, sale, &result.acked, 1).await?;
+        let ok = a.lost == 0
+            && a.duplicates == 0
+            && a.buyers_over_limit == 0
+            && a.sold_units + a.remaining == a.quota
+            && a.sold_units <= a.quota;
+        if !ok {
+            violations += 1;
+        }
+        acked_total += result.acked.len();
+        println!(
+            "{run:>3}  {:>7}  {:>5}  {:>4}  {:>9}  {:>5}  {:>4}  {:>3}  {:>10}  {}",
+            kill_after.as_millis(),
+            result.acked.len(),
+            a.sold_units,
+            a.remaining,
+            a.quota,
+            a.lost,
+            a.duplicates,
+            a.buyers_over_limit,
+            if ok { "ok" } else { "VIOLATION" }
+        );
+        db.drop_it().await;
+    }
+    println!(
+        "{}",
+        json!({"runs": args.runs, "violations": violations, "acknowledged": acked_total,
+               "backend": if args.postgres.is_some() { "postgres" } else { "sqlite" }})
+    );
+    if violations > 0 {
+        bail!("{violations} of {} runs lost or oversold", args.runs);
+    }
+    Ok(())
+}
