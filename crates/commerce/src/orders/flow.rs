@@ -723,13 +723,22 @@ impl Orders {
             .bind(refund_id)
             .execute(&mut *tx)
             .await?;
+        let note = if everything {
+            reason.clone()
+        } else {
+            format!(
+                "部分退款 partial refund ¥{}.{:02}: {reason}",
+                amount / 100,
+                amount % 100
+            )
+        };
         record(
             &mut tx,
             &head,
             Some(head.state),
             to,
             actor,
-            &reason,
+            &note,
             Some((
                 "order.refunded",
                 amount,

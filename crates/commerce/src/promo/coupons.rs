@@ -96,7 +96,10 @@ pub struct HeldCoupon {
 /// What handing a coupon to one customer did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GrantOutcome {
-    pub customer_id: i64,
+    /// None when the phone named no customer.
+    pub customer_id: Option<i64>,
+    /// The phone it was asked for, when asked by phone.
+    pub phone: Option<String>,
     /// The wallet entry, when granted.
     pub held_id: Option<i64>,
     /// Why not, when not.
@@ -360,7 +363,8 @@ impl Promotions {
         for &customer_id in customers {
             let r = Self::grant_in(&mut tx, &coupon, customer_id, "issued", None, now).await?;
             out.push(GrantOutcome {
-                customer_id,
+                customer_id: Some(customer_id),
+                phone: None,
                 held_id: r.as_ref().ok().copied(),
                 reason: r.err(),
             });

@@ -131,6 +131,11 @@ pub(crate) enum Cmd {
     },
     /// The coupon on offer in the room (none: withdrawn).
     Coupon(Option<Value>),
+    /// How many of the offered coupon are left (viewers get the latest once per tick).
+    CouponLeft {
+        coupon: i64,
+        left: i64,
+    },
     /// A flash sale launched, changed or ended (its JSON, with `id` and `phase`).
     Flash(Value),
     /// A flash sale's remaining units; viewers get the latest once per tick.
@@ -502,6 +507,18 @@ impl Rooms {
         }
     }
 
+    /// How many of a coupon are left, for the room that offers it.
+    pub async fn coupon_left(&self, session_id: i64, coupon: i64, left: i64) {
+        if let Some(tx) = self.running(session_id).await {
+            let _ = tx.send(Cmd::CouponLeft { coupon, left }).await;
+        }
+    }
+
+    /// The coupon a session's room offers now, as its log last recorded it.
+    pub async fn offered_coupon(&self, session_id: i64) -> Result<Option<Value>, LiveError> {
+        log::last_coupon(&self.inner.store, session_id).await
+    }
+
     /// Puts a coupon on offer in a room (viewers claim it from the room), or withdraws it.
     /// Returns whether the room is running here.
     pub async fn offer_coupon(&self, session_id: i64, coupon: Option<Value>) -> bool {
@@ -832,6 +849,19 @@ impl Room {
                 e.ref_id = Some(product_id);
                 e.amount = Some(quantity);
                 self.record(vec![e], now);
+            }
+            Cmd::CouponLeft { coupon, left } => {
+                if let Some(c) = self
+                    .state
+                    .coupon
+                    .as_mut()
+                    .filter(|c| c["id"].as_i64() == Some(coupon))
+                {
+                    if c["left"].as_i64() != Some(left) {
+                        c["left"] = json!(left);
+                        self.state.coupon_dirty = true;
+                    }
+                }
             }
             Cmd::Flash(sale) => {
                 let id = sale["id"].as_i64();

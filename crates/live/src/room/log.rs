@@ -136,6 +136,20 @@ async fn write(store: &Store, rows: &[LogRow]) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
+/// The coupon a session's room last put on offer (none when withdrawn or never offered).
+pub async fn last_coupon(store: &Store, session: i64) -> Result<Option<Value>, LiveError> {
+    let row = sqlx::query(
+        "SELECT payload FROM room_events WHERE session_id = $1 AND kind = 'coupon' ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(session)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let payload: String = r.try_get(0)?;
+    let v: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
+    Ok(Some(v["coupon"].clone()).filter(|c| !c.is_null()))
+}
+
 /// What a room restarts from.
 #[derive(Debug, Default)]
 pub struct Recovered {

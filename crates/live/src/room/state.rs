@@ -189,6 +189,8 @@ pub struct RoomState {
     pub flash: Vec<Value>,
     /// Flash sales whose remaining units changed this tick (sent once per tick).
     pub flash_dirty: Vec<i64>,
+    /// The offered coupon's count left changed this tick.
+    pub coupon_dirty: bool,
     pub poll: Option<Poll>,
     pub lottery: Option<Lottery>,
     pub questions: Vec<Question>,
@@ -730,6 +732,11 @@ impl RoomState {
                     )
                     .about(l.id),
                 );
+            }
+        }
+        if std::mem::take(&mut self.coupon_dirty) {
+            if let Some(c) = &self.coupon {
+                out.push(Event::new("coupon", json!({"coupon": c})));
             }
         }
         for id in std::mem::take(&mut self.flash_dirty) {

@@ -83,12 +83,11 @@ pub async fn set_tiers(
 }
 
 /// The selling rules: points value and ceiling, earning, validity, payment window, shipping
-/// (any staff).
-#[utoipa::path(get, path = "/api/v1/commerce/settings", tag = "members",
+/// (public: checkout shows them to customers).
+#[utoipa::path(get, path = "/api/v1/commerce/settings", tag = "members", security(()),
     responses((status = 200, body = CommerceSettings)))]
 pub async fn settings(
     State(state): State<AppState>,
-    _staff: Staff,
 ) -> Result<axum::Json<CommerceSettings>, ApiError> {
     Ok(axum::Json(CommerceSettings::load(&state.store).await?))
 }

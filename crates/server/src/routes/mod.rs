@@ -64,7 +64,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(promotions::coupon, promotions::update_coupon))
         .routes(routes!(promotions::issue))
         .routes(routes!(promotions::claim))
-        .routes(routes!(promotions::offer))
+        .routes(routes!(promotions::offer, promotions::offered))
         .routes(routes!(promotions::wallet))
         .routes(routes!(promotions::campaigns, promotions::create_campaign))
         .routes(routes!(promotions::update_campaign))

@@ -93,6 +93,13 @@ pub async fn confirm(
 ) -> Result<axum::Json<ConfirmAnswer>, ApiError> {
     let info = state.orders.payment(&trade_no).await?;
     state.orders.get_for(me.id, info.order_id).await?;
+    if info.state == "succeeded" {
+        // Confirmed twice (a double tap, a reload): the payment stands, nothing changes.
+        return Ok(axum::Json(ConfirmAnswer {
+            outcome: CallbackOutcome::Duplicate,
+            order_id: info.order_id,
+        }));
+    }
     if info.state != "pending" {
         return Err(ApiError::new(
             sellstream_core::ErrorCode::IllegalTransition,

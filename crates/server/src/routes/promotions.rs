@@ -115,23 +115,38 @@ pub async fn issue(
     Json(input): Json<IssueInput>,
 ) -> Result<axum::Json<IssueResult>, ApiError> {
     staff.require(MARKETERS)?;
-    let mut ids = input.customer_ids;
-    for (i, phone) in input.phones.iter().enumerate() {
-        let found = state.accounts.find_id_by_phone(phone).await.map_err(|_| {
-            ApiError::new(
-                ErrorCode::ValidationFailed,
-                format!("phones[{i}]: `{phone}` is not a phone number"),
-            )
-        })?;
-        ids.push(found.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::ValidationFailed,
-                format!("phones[{i}]: no customer with phone {phone}"),
-            )
-        })?);
+    if input.customer_ids.len() + input.phones.len() > 1_000 {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "customer_ids and phones: at most 1000 in all",
+        ));
     }
-    ids.dedup();
-    let results = state.promotions.issue(id, &ids).await?;
+    let mut ids = input.customer_ids;
+    let mut unknown = Vec::new();
+    for phone in &input.phones {
+        let found = match sellstream_accounts::validate::phone(phone) {
+            Ok(p) => state.accounts.find_id_by_phone(&p).await?,
+            Err(_) => None,
+        };
+        match found {
+            Some(id) => ids.push(id),
+            None => unknown.push(GrantOutcome {
+                customer_id: None,
+                phone: Some(phone.clone()),
+                held_id: None,
+                reason: Some(format!("no customer with phone {phone}")),
+            }),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    let mut results = if ids.is_empty() {
+        state.promotions.coupon(id).await?;
+        Vec::new()
+    } else {
+        state.promotions.issue(id, &ids).await?
+    };
+    results.extend(unknown);
     Ok(axum::Json(IssueResult {
         issued: results.iter().filter(|r| r.held_id.is_some()).count(),
         results,
@@ -210,10 +225,38 @@ pub async fn claim(
     if let Some(s) = input.session_id {
         state.sessions.get(s).await?;
     }
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(state.promotions.claim(id, me.id, input.session_id).await?),
-    ))
+    let held = state.promotions.claim(id, me.id, input.session_id).await?;
+    if let Some(session) = input.session_id {
+        let c = state.promotions.coupon(id).await?;
+        if let Some(total) = c.total_quantity {
+            state
+                .rooms
+                .coupon_left(session, id, total - c.granted)
+                .await;
+        }
+    }
+    Ok((StatusCode::CREATED, axum::Json(held)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Offered {
+    /// The coupon card the room shows (as in the room's `coupon` event), or null.
+    #[schema(value_type = Object)]
+    pub coupon: Option<serde_json::Value>,
+}
+
+/// The coupon a session's room offers now (any staff).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/coupon", tag = "promotions", params(("id" = i64, Path)),
+    responses((status = 200, body = Offered), (status = 404, body = ErrorBody)))]
+pub async fn offered(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(session_id): Path<i64>,
+) -> Result<axum::Json<Offered>, ApiError> {
+    state.sessions.get(session_id).await?;
+    Ok(axum::Json(Offered {
+        coupon: state.rooms.offered_coupon(session_id).await?,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -157,6 +157,18 @@ async fn pay(app: &TestApp, token: &str, order: i64) -> Value {
         .await;
     assert_eq!(s, StatusCode::OK, "{done}");
     assert_eq!(done["outcome"], "paid");
+    let (s, again) = app
+        .post(
+            &format!("/api/v1/sandbox-pay/{trade}/confirm"),
+            token,
+            json!({"method": "alipay"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(
+        again["outcome"], "duplicate",
+        "a second confirm changes nothing"
+    );
     let (_, o) = app.get(&format!("/api/v1/me/orders/{order}"), token).await;
     assert_eq!(o["state"], "paid", "{o}");
     o
@@ -419,6 +431,26 @@ async fn cancellations_and_refunds_give_back_stock_coupons_and_points(app: TestA
         )
         .await;
     assert_eq!(issued["issued"], 1, "{issued}");
+    let (st, by_phone) = app
+        .post(
+            &format!("/api/v1/coupons/{cid}/issue"),
+            &s.op,
+            json!({"phones": ["139 0000 0001", "13911112222"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{by_phone}");
+    assert_eq!(by_phone["issued"], 0, "{by_phone}");
+    let reasons: Vec<&str> = by_phone["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons[0].contains("already holds"),
+        "a spaced phone is the same customer: {reasons:?}"
+    );
+    assert!(reasons[1].contains("no customer"), "{reasons:?}");
     let (st, bal) = app
         .post(
             &format!("/api/v1/customers/{}/points", s.buyer_id),
@@ -1122,6 +1154,15 @@ async fn coupons_and_campaigns_are_managed_and_reach_the_room(app: TestApp) {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{held}");
     assert_eq!(held["source"], "claimed");
+    let left = viewer
+        .event_where("coupon", |e| e["coupon"]["left"] == 99)
+        .await;
+    assert_eq!(left["coupon"]["id"], cid, "the room sees one fewer left");
+    app.state.rooms.flush().await;
+    let (_, offered) = app
+        .get(&format!("/api/v1/sessions/{session}/coupon"), &op)
+        .await;
+    assert_eq!(offered["coupon"]["id"], cid, "{offered}");
     assert_error(
         &app.post(&claim, &buyer_token, json!({})).await,
         409,
