@@ -345,6 +345,10 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// Raises the open-file limit for this process and the servers it starts: to a million where the
 /// system allows it (root may raise the hard limit up to `fs.nr_open`), else to the hard limit.
+pub(crate) fn raise_file_limit() -> u64 {
+    raise_open_file_limit()
+}
+
 fn raise_open_file_limit() -> u64 {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {

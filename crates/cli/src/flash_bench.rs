@@ -89,10 +89,14 @@ struct Server {
 
 impl Server {
     async fn start(db: &Db) -> anyhow::Result<Self> {
+        Self::start_with(db, &[]).await
+    }
+
+    async fn start_with(db: &Db, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let mut last = None;
         // A port picked free can be taken before the child binds it: try another.
         for _ in 0..3 {
-            match Self::start_once(db).await {
+            match Self::start_once(db, env).await {
                 Ok(s) => return Ok(s),
                 Err(e) => last = Some(e),
             }
@@ -100,7 +104,7 @@ impl Server {
         Err(last.expect("three attempts"))
     }
 
-    async fn start_once(db: &Db) -> anyhow::Result<Self> {
+    async fn start_once(db: &Db, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -109,6 +113,7 @@ impl Server {
             .arg("--database-url")
             .arg(db.url())
             .env("SELLSTREAM_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -310,6 +315,8 @@ async fn launch(
 struct Race {
     /// Acknowledged orders: (order id or 0 when the design answers before writing, number).
     acked: Vec<(i64, String)>,
+    /// When the last acknowledgement came, from the start.
+    last_ack: Duration,
     refused: usize,
     errors: usize,
     latencies_us: Vec<u64>,
@@ -353,7 +360,7 @@ async fn race(
                     let res = http
                         .post(format!("{base}/api/v1/orders"))
                         .bearer_auth(token)
-                        .header("Idempotency-Key", format!("bench-{i}"))
+                        .header("Idempotency-Key", format!("bench-{sale}-{i}"))
                         .json(&json!({"flash_sale_id": sale, "session_id": session, "address_id": address,
                                       "items": [{"sku_id": sku, "quantity": quantity}]}))
                         .send()
@@ -366,6 +373,7 @@ async fn race(
                             let mut o = out.lock().expect("race lock");
                             o.latencies_us.push(took);
                             if status == 201 || status == 202 {
+                                o.last_ack = started.elapsed();
                                 o.acked.push((
                                     body["id"].as_i64().unwrap_or(0),
                                     body["number"].as_str().unwrap_or("").to_owned(),
@@ -547,5 +555,258 @@ pub async fn crash(args: CrashBench) -> anyhow::Result<()> {
     if violations > 0 {
         bail!("{violations} of {} runs lost or oversold", args.runs);
     }
+    Ok(())
+}
+
+/// `sellstream bench flash-sale`: B customers race for S units on SQLite and PostgreSQL, against
+/// one transaction per buy on PostgreSQL and the Redis + Lua design on SQLite.
+#[derive(Args, Debug, Clone)]
+pub struct FlashSaleBench {
+    #[arg(long, default_value_t = 20_000)]
+    pub buyers: usize,
+    /// Units in each sale.
+    #[arg(long, default_value_t = 10_000)]
+    pub stock: i64,
+    #[arg(long, default_value_t = 1)]
+    pub per_user_limit: i64,
+    /// Connections racing at once, each from its own loopback address.
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: usize,
+    /// PostgreSQL admin URL (a database is made and dropped).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub postgres: String,
+    /// Redis for the `redis_lua` baseline.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    pub redis: String,
+}
+
+struct Figures {
+    orders_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    accepted: usize,
+    oversold: i64,
+    duplicates: i64,
+    limit_violations: i64,
+    lost: i64,
+}
+
+impl Figures {
+    fn json(&self) -> Value {
+        json!({"orders_per_s": round1(self.orders_per_s), "p50_ms": round1(self.p50_ms),
+               "p99_ms": round1(self.p99_ms), "accepted": self.accepted, "oversold": self.oversold,
+               "duplicates": self.duplicates, "limit_violations": self.limit_violations, "lost": self.lost})
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn quantile(sorted: &[u64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+/// One scenario: a fresh sale with `strategy` on `server`, every buyer once.
+async fn scenario(
+    args: &FlashSaleBench,
+    db: &Db,
+    server: &Server,
+    shop: &Shop,
+    strategy: &str,
+) -> anyhow::Result<Figures> {
+    let sale = launch(server, shop, args.stock, args.per_user_limit, strategy).await?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut r = race(&server.base, shop, sale, 1, args.concurrency, stop).await;
+    if strategy == "redis" {
+        // The design writes after answering: wait until the writes settle before auditing.
+        let store = Store::connect(&db.url()).await?;
+        let (mut last, mut still) = (-1_i64, Instant::now());
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM orders WHERE flash_sale_id = $1")
+                .bind(sale)
+                .fetch_one(store.pool())
+                .await?
+                .try_get(0)?;
+            if n != last {
+                (last, still) = (n, Instant::now());
+            } else if n as usize >= r.acked.len() || still.elapsed() > Duration::from_secs(3) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        store.close().await;
+    }
+    let a = audit(db, sale, &r.acked, args.per_user_limit).await?;
+    r.latencies_us.sort_unstable();
+    let acked_units = r.acked.len() as i64;
+    Ok(Figures {
+        orders_per_s: r.acked.len() as f64 / r.last_ack.as_secs_f64().max(1e-3),
+        p50_ms: quantile(&r.latencies_us, 0.5),
+        p99_ms: quantile(&r.latencies_us, 0.99),
+        accepted: r.acked.len(),
+        oversold: (a.sold_units - args.stock)
+            .max(0)
+            .max(acked_units - args.stock),
+        duplicates: a.duplicates,
+        limit_violations: a.buyers_over_limit,
+        lost: a.lost,
+    })
+}
+
+pub async fn flash_sale(args: FlashSaleBench) -> anyhow::Result<()> {
+    eprintln!(
+        "bench: {} buyers for {} units (limit {} each) over {} connections",
+        args.buyers, args.stock, args.per_user_limit, args.concurrency
+    );
+    let mut results: Vec<(&str, Option<Figures>)> = Vec::new();
+
+    let sqlite = Db::sqlite("flash");
+    eprintln!("bench: SQLite: seeding {} customers", args.buyers);
+    let shop = seed(&sqlite, args.buyers, 2 * args.stock).await?;
+    let server =
+        Server::start_with(&sqlite, &[("SELLSTREAM_REDIS_URL", args.redis.as_str())]).await?;
+    eprintln!("bench: ours on SQLite");
+    results.push((
+        "ours_sqlite",
+        Some(scenario(&args, &sqlite, &server, &shop, "ledger").await?),
+    ));
+    eprintln!("bench: redis_lua on the same server");
+    let redis = match scenario(&args, &sqlite, &server, &shop, "redis").await {
+        Ok(f) if f.accepted > 0 => Some(f),
+        Ok(_) => {
+            eprintln!(
+                "bench: redis_lua accepted nothing: is Redis at {}?",
+                args.redis
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("bench: redis_lua failed: {e:#}");
+            None
+        }
+    };
+    results.push(("redis_lua", redis));
+    drop(server);
+    sqlite.drop_it().await;
+
+    match Db::postgres(&args.postgres, "flash").await {
+        Ok(pg) => {
+            eprintln!("bench: PostgreSQL: seeding {} customers", args.buyers);
+            let shop = seed(&pg, args.buyers, 2 * args.stock).await?;
+            let server = Server::start(&pg).await?;
+            eprintln!("bench: ours on PostgreSQL");
+            results.push((
+                "ours_postgres",
+                Some(scenario(&args, &pg, &server, &shop, "ledger").await?),
+            ));
+            eprintln!("bench: naive_postgres on the same server");
+            results.push((
+                "naive_postgres",
+                Some(scenario(&args, &pg, &server, &shop, "naive").await?),
+            ));
+            drop(server);
+            pg.drop_it().await;
+        }
+        Err(e) => {
+            eprintln!("bench: PostgreSQL unavailable ({e:#}); its rows are empty");
+            results.push(("ours_postgres", None));
+            results.push(("naive_postgres", None));
+        }
+    }
+
+    let get = |name: &str| {
+        results
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, f)| f.as_ref())
+    };
+    let ratio = |a: &str, b: &str| match (get(a), get(b)) {
+        (Some(x), Some(y)) if y.orders_per_s > 0.0 => {
+            Some(round1(x.orders_per_s / y.orders_per_s * 10.0) / 10.0)
+        }
+        _ => None,
+    };
+    let pg_vs_naive = ratio("ours_postgres", "naive_postgres");
+    let sqlite_vs_redis = ratio("ours_sqlite", "redis_lua");
+
+    println!();
+    println!(
+        "flash sale: {} buyers, {} units, limit {}, {} connections",
+        args.buyers, args.stock, args.per_user_limit, args.concurrency
+    );
+    println!(
+        "{:<16} {:>10} {:>8} {:>8} {:>9} {:>9} {:>11} {:>12} {:>6}",
+        "design",
+        "orders/s",
+        "p50 ms",
+        "p99 ms",
+        "accepted",
+        "oversold",
+        "duplicates",
+        "over limit",
+        "lost"
+    );
+    for (name, f) in &results {
+        match f {
+            Some(f) => println!(
+                "{:<16} {:>10.0} {:>8.1} {:>8.1} {:>9} {:>9} {:>11} {:>12} {:>6}",
+                name,
+                f.orders_per_s,
+                f.p50_ms,
+                f.p99_ms,
+                f.accepted,
+                f.oversold,
+                f.duplicates,
+                f.limit_violations,
+                f.lost
+            ),
+            None => println!("{name:<16} (not measured)"),
+        }
+    }
+    let clean = results
+        .iter()
+        .filter_map(|(n, f)| f.as_ref().map(|f| (n, f)))
+        .filter(|(n, _)| !n.starts_with("redis"))
+        .all(|(_, f)| {
+            f.oversold == 0 && f.duplicates == 0 && f.limit_violations == 0 && f.lost == 0
+        });
+    let show = |r: Option<f64>| r.map_or("n/a".to_owned(), |r| format!("{r}"));
+    println!(
+        "target ratio_postgres_vs_naive >= 10: {} ({})",
+        if pg_vs_naive.is_some_and(|r| r >= 10.0) {
+            "met"
+        } else {
+            "MISSED"
+        },
+        show(pg_vs_naive)
+    );
+    println!(
+        "target ratio_sqlite_vs_redis >= 1: {} ({})",
+        if sqlite_vs_redis.is_some_and(|r| r >= 1.0) {
+            "met"
+        } else {
+            "MISSED"
+        },
+        show(sqlite_vs_redis)
+    );
+    println!(
+        "target no oversell, duplicate, limit violation or lost order in sellstream's designs: {}",
+        if clean { "met" } else { "MISSED" }
+    );
+    let mut out = json!({
+        "buyers": args.buyers, "stock": args.stock, "per_user_limit": args.per_user_limit,
+        "concurrency": args.concurrency,
+        "ratio_postgres_vs_naive": pg_vs_naive, "ratio_sqlite_vs_redis": sqlite_vs_redis,
+    });
+    for (name, f) in &results {
+        out[*name] = f.as_ref().map_or(Value::Null, Figures::json);
+    }
+    println!("{out}");
     Ok(())
 }

@@ -66,6 +66,9 @@ enum BenchCommand {
     /// Kills the server with SIGKILL during flash sales and checks that no acknowledged order is
     /// lost and nothing is oversold.
     Crash(flash_bench::CrashBench),
+    /// B customers race for S units of one SKU in a flash sale on SQLite and PostgreSQL, against
+    /// one transaction per buy (PostgreSQL) and Redis + Lua (answer first, write later).
+    FlashSale(flash_bench::FlashSaleBench),
 }
 
 /// Where the data lives.
@@ -129,6 +132,10 @@ struct ServeArgs {
     /// when several nodes serve one store, so each accepts the others' callbacks).
     #[arg(long, env = "SELLSTREAM_SANDBOX_SECRET", hide_env_values = true)]
     sandbox_secret: Option<String>,
+    /// Redis, used only by the flash-sale bench's `redis_lua` baseline (default
+    /// redis://127.0.0.1:6379).
+    #[arg(long, env = "SELLSTREAM_REDIS_URL")]
+    redis_url: Option<String>,
 }
 
 /// Large allocations (argon2's 19 MiB password-hashing blocks) go straight to the kernel and back.
@@ -183,6 +190,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(cmd).await,
         Command::Bench(BenchCommand::Room(args)) => bench::run(args).await,
         Command::Bench(BenchCommand::Crash(args)) => flash_bench::crash(args).await,
+        Command::Bench(BenchCommand::FlashSale(args)) => {
+            crate::bench::raise_file_limit();
+            flash_bench::flash_sale(args).await
+        }
     }
 }
 
@@ -202,6 +213,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             rooms: Default::default(),
             sandbox_secret: args.sandbox_secret,
             buys_per_customer: None,
+            redis_url: args.redis_url,
         },
     )
     .await

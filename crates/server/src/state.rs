@@ -22,6 +22,8 @@ pub struct ServerConfig {
     pub sandbox_secret: Option<String>,
     /// Orders one customer may place at once and per second (default 10 and 2).
     pub buys_per_customer: Option<(u32, u32)>,
+    /// Redis for the bench's `redis_lua` baseline strategy only (default redis://127.0.0.1:6379).
+    pub redis_url: Option<String>,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -62,7 +64,7 @@ impl AppState {
                 .collect()
         });
         let sandbox = Arc::new(SandboxProvider::new(secret));
-        let orders = Orders::new(store.clone(), sandbox.clone());
+        let orders = Orders::new(store.clone(), sandbox.clone(), config.redis_url.clone());
         let ledger = orders.ledger().clone();
         let state = Self {
             promotions: Promotions::new(store.clone()),

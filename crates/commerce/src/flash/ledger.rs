@@ -49,11 +49,13 @@ pub struct Buy {
 }
 
 /// What the writer answers a buyer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placed {
     New(i64),
     /// The key placed this order before.
     Replayed(i64),
+    /// The Redis baseline's answer: the number told to the buyer, the order not written yet.
+    Queued(String),
 }
 
 struct Job {
@@ -91,11 +93,20 @@ pub struct Ledger {
     figures: Arc<std::sync::Mutex<HashMap<i64, Arc<SaleFigures>>>>,
     stock: broadcast::Sender<StockNotice>,
     notices: broadcast::Sender<OrderNotice>,
+    redis: super::redis_baseline::RedisBaseline,
 }
 
 impl Ledger {
-    pub fn new(store: Store, notices: broadcast::Sender<OrderNotice>) -> Self {
+    pub fn new(
+        store: Store,
+        notices: broadcast::Sender<OrderNotice>,
+        redis_url: Option<String>,
+    ) -> Self {
         Self {
+            redis: super::redis_baseline::RedisBaseline::new(
+                store.clone(),
+                redis_url.unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+            ),
             sales: FlashSales::new(store.clone()),
             store,
             writers: Arc::default(),
@@ -124,8 +135,15 @@ impl Ledger {
     /// Takes a buy for `sale` through its strategy's stock step.
     pub async fn buy(&self, sale: &FlashSale, buy: Buy) -> Result<Placed, CommerceError> {
         match sale.strategy {
-            Strategy::Ledger | Strategy::Redis => self.through_writer(sale.id, buy).await,
+            Strategy::Ledger => self.through_writer(sale.id, buy).await,
             Strategy::Naive => self.one_by_one(sale.id, buy).await,
+            Strategy::Redis => {
+                let number = crate::orders::order_number(Timestamp::now().millis());
+                match self.redis.buy(sale, buy, number).await? {
+                    super::redis_baseline::Answer::Taken(n)
+                    | super::redis_baseline::Answer::Replayed(n) => Ok(Placed::Queued(n)),
+                }
+            }
         }
     }
 
@@ -573,6 +591,7 @@ impl Writer {
                                 Ok(Placed::New(id) | Placed::Replayed(id)) => {
                                     Ok(Placed::Replayed(*id))
                                 }
+                                Ok(Placed::Queued(n)) => Ok(Placed::Queued(n.clone())),
                                 Err(e) => Err(CommerceError::Conflict(e.to_string())),
                             },
                         });
@@ -608,6 +627,21 @@ async fn commit(
     store: &Store,
     sale: &FlashSale,
     buys: &[&Buy],
+) -> Result<Result<Vec<i64>, Disagreement>, CommerceError> {
+    let now = Timestamp::now().millis();
+    let numbers: Vec<String> = buys
+        .iter()
+        .map(|_| crate::orders::order_number(now))
+        .collect();
+    commit_numbered(store, sale, buys, &numbers).await
+}
+
+/// [`commit`] with the order numbers given (the Redis baseline told them to buyers already).
+pub(crate) async fn commit_numbered(
+    store: &Store,
+    sale: &FlashSale,
+    buys: &[&Buy],
+    numbers: &[String],
 ) -> Result<Result<Vec<i64>, Disagreement>, CommerceError> {
     let now = Timestamp::now().millis();
     let units: i64 = buys.iter().map(|b| b.quantity).sum();
@@ -648,10 +682,6 @@ async fn commit(
             return Ok(Err(Disagreement));
         }
     }
-    let numbers: Vec<String> = buys
-        .iter()
-        .map(|_| crate::orders::order_number(now))
-        .collect();
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(buys.len());
     for (chunk, nums) in buys.chunks(200).zip(numbers.chunks(200)) {
         let sql = format!(

@@ -4,6 +4,7 @@
 //! quota back to the SKU.
 
 pub mod ledger;
+mod redis_baseline;
 
 use crate::CommerceError;
 use sellstream_core::{Fen, Timestamp};

@@ -166,11 +166,16 @@ pub struct Orders {
 }
 
 impl Orders {
-    pub fn new(store: Store, provider: Arc<dyn PaymentProvider>) -> Self {
+    /// `redis_url` serves only the bench's `redis_lua` baseline strategy.
+    pub fn new(
+        store: Store,
+        provider: Arc<dyn PaymentProvider>,
+        redis_url: Option<String>,
+    ) -> Self {
         let notices = broadcast::channel(4096).0;
         Self {
             flash: FlashSales::new(store.clone()),
-            ledger: Ledger::new(store.clone(), notices.clone()),
+            ledger: Ledger::new(store.clone(), notices.clone(), redis_url),
             catalog: Catalog::new(store.clone()),
             promotions: Promotions::new(store.clone()),
             points: Points::new(store.clone()),

@@ -463,9 +463,16 @@ impl Orders {
             attributes: facts.try_get("attributes")?,
             image: images.into_iter().next(),
         };
+        let unqueued = buy.clone();
         let (id, replayed) = match self.ledger.buy(&sale, buy).await? {
             Placed::New(id) => (id, false),
             Placed::Replayed(id) => (id, true),
+            Placed::Queued(number) => {
+                return Ok(PlaceOutcome {
+                    order: queued_order(&sale, &unqueued, &quote, number),
+                    replayed: false,
+                })
+            }
         };
         Ok(PlaceOutcome {
             order: self.get(id).await?,
@@ -631,4 +638,42 @@ pub(crate) fn order_number(now: i64) -> String {
         t.second(),
         rand::random::<u32>() % 100_000_000
     )
+}
+
+/// The answer of the Redis baseline, which answers before writing: the order as it will be
+/// written, with id 0 (not in the database yet).
+fn queued_order(sale: &FlashSale, b: &Buy, quote: &Quote, number: String) -> super::Order {
+    let now = Timestamp::now();
+    super::Order {
+        id: 0,
+        number,
+        customer_id: b.customer_id,
+        customer_name: b.customer_name.clone(),
+        session_id: Some(sale.session_id),
+        channel: b.channel.clone(),
+        state: OrderState::PendingPayment,
+        goods_fen: b.goods_fen,
+        shipping_fen: b.shipping_fen,
+        total_fen: b.total_fen,
+        refunded_fen: 0,
+        coupon_id: None,
+        campaign_id: None,
+        points_used: 0,
+        flash_sale_id: Some(sale.id),
+        membership_tier: None,
+        address: serde_json::from_str(&b.address).unwrap_or_default(),
+        note: b.note.clone(),
+        price_lines: quote.price_lines.clone(),
+        lines: Vec::new(),
+        pay_deadline: Timestamp::from_millis(b.pay_deadline),
+        tracking_no: None,
+        cancel_reason: None,
+        paid_at: None,
+        shipped_at: None,
+        delivered_at: None,
+        completed_at: None,
+        created_at: now,
+        history: Vec::new(),
+        refunds: Vec::new(),
+    }
 }

@@ -92,7 +92,10 @@ pub async fn place(
     };
     let origin = origin(&state, req.session_id).await?;
     let out = state.orders.place(me.id, &req, &origin, key).await?;
-    let status = if out.replayed {
+    let status = if out.order.id == 0 {
+        // The redis_lua baseline answered before writing (bench only).
+        StatusCode::ACCEPTED
+    } else if out.replayed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
