@@ -30,6 +30,9 @@ if ARGV[5] == '1' then redis.call('SET', KEYS[3], ARGV[6], 'EX', 86400) end
 return {1, ARGV[6]}
 "#;
 
+/// Orders told to buyers and waiting to be written, with their numbers.
+type Queue = mpsc::UnboundedSender<(Buy, String)>;
+
 /// What the script said.
 pub enum Answer {
     /// Taken: the order number told to the buyer (written later).
@@ -42,7 +45,7 @@ pub enum Answer {
 pub struct RedisBaseline {
     url: String,
     conn: Arc<OnceCell<MultiplexedConnection>>,
-    writers: Arc<Mutex<std::collections::HashMap<i64, mpsc::UnboundedSender<(Buy, String)>>>>,
+    writers: Arc<Mutex<std::collections::HashMap<i64, Queue>>>,
     store: Store,
 }
 
