@@ -51,7 +51,8 @@ pub struct Buy {
 /// What the writer answers a buyer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placed {
-    New(i64),
+    /// Written: the order's id and number.
+    New(i64, String),
     /// The key placed this order before.
     Replayed(i64),
     /// The Redis baseline's answer: the number told to the buyer, the order not written yet.
@@ -219,14 +220,16 @@ impl Ledger {
         let ids = commit(&self.store, &sale, &[&buy]).await?;
         let f = self.figures_for(sale_id);
         record_figures(&f, 1, &[&buy], started.elapsed());
-        let id = ids
+        let (id, number) = ids
             .map_err(|_| CommerceError::Conflict("the sale changed meanwhile; try again".into()))?
-            [0];
-        self.after_commit(&sale, &[(&buy, id)]).await;
-        Ok(Placed::New(id))
+            .remove(0);
+        self.after_commit(&sale, &[(&buy, id)], None).await;
+        Ok(Placed::New(id, number))
     }
 
-    async fn after_commit(&self, sale: &FlashSale, placed: &[(&Buy, i64)]) {
+    /// Tells the room and the order listeners; `remaining` is read from the database when the
+    /// caller does not know it.
+    async fn after_commit(&self, sale: &FlashSale, placed: &[(&Buy, i64)], remaining: Option<i64>) {
         for (buy, id) in placed {
             let _ = self.notices.send(OrderNotice {
                 kind: "placed",
@@ -237,12 +240,17 @@ impl Ledger {
                 flash_sale_id: Some(sale.id),
             });
         }
-        if let Ok(r) = sqlx::query("SELECT remaining FROM flash_sales WHERE id = $1")
-            .bind(sale.id)
-            .fetch_one(self.store.pool())
-            .await
+        let remaining = match remaining {
+            Some(r) => Some(r),
+            None => sqlx::query("SELECT remaining FROM flash_sales WHERE id = $1")
+                .bind(sale.id)
+                .fetch_one(self.store.pool())
+                .await
+                .ok()
+                .and_then(|r| r.try_get::<i64, _>(0).ok()),
+        };
         {
-            if let Ok(remaining) = r.try_get::<i64, _>(0) {
+            if let Some(remaining) = remaining {
                 let _ = self.stock.send(StockNotice {
                     sale_id: sale.id,
                     session_id: sale.session_id,
@@ -575,7 +583,7 @@ impl Writer {
                     for (b, d) in buys.iter().zip(batch.decisions) {
                         answers.push(match d {
                             Decision::Accept => {
-                                let id = *next.next().expect("an id per accepted buy");
+                                let (id, number) = next.next().cloned().expect("an id per accepted buy");
                                 if let Some(k) = &b.key {
                                     view.keys.insert(
                                         (b.customer_id, k.clone()),
@@ -583,12 +591,12 @@ impl Writer {
                                     );
                                 }
                                 placed.push((*b, id));
-                                Ok(Placed::New(id))
+                                Ok(Placed::New(id, number))
                             }
                             Decision::Replay(id) => Ok(Placed::Replayed(id)),
                             Decision::Refuse(e) => Err(e),
                             Decision::SameKeyAs(first) => match &answers[first] {
-                                Ok(Placed::New(id) | Placed::Replayed(id)) => {
+                                Ok(Placed::New(id, _) | Placed::Replayed(id)) => {
                                     Ok(Placed::Replayed(*id))
                                 }
                                 Ok(Placed::Queued(n)) => Ok(Placed::Queued(n.clone())),
@@ -597,7 +605,10 @@ impl Writer {
                         });
                     }
                     if !placed.is_empty() {
-                        self.ledger.after_commit(&sale, &placed).await;
+                        let remaining = view.remaining;
+                        self.ledger
+                            .after_commit(&sale, &placed, Some(remaining))
+                            .await;
                     }
                     return Ok(answers);
                 }
@@ -627,7 +638,7 @@ async fn commit(
     store: &Store,
     sale: &FlashSale,
     buys: &[&Buy],
-) -> Result<Result<Vec<i64>, Disagreement>, CommerceError> {
+) -> Result<Result<Vec<(i64, String)>, Disagreement>, CommerceError> {
     let now = Timestamp::now().millis();
     let numbers: Vec<String> = buys
         .iter()
@@ -642,7 +653,7 @@ pub(crate) async fn commit_numbered(
     sale: &FlashSale,
     buys: &[&Buy],
     numbers: &[String],
-) -> Result<Result<Vec<i64>, Disagreement>, CommerceError> {
+) -> Result<Result<Vec<(i64, String)>, Disagreement>, CommerceError> {
     let now = Timestamp::now().millis();
     let units: i64 = buys.iter().map(|b| b.quantity).sum();
     let mut tx = store.begin_write().await?;
@@ -828,7 +839,7 @@ pub(crate) async fn commit_numbered(
         }
     }
     tx.commit().await?;
-    Ok(Ok(order_ids))
+    Ok(Ok(order_ids.into_iter().zip(numbers.iter().cloned()).collect()))
 }
 
 /// `($s,$s+1,…),(…)` for `n` rows of `cols` parameters, numbered from `start`.

@@ -151,6 +151,9 @@ pub struct OrderNotice {
     pub flash_sale_id: Option<i64>,
 }
 
+/// Sale id → when read, and what was read.
+type HotSales = std::collections::HashMap<i64, (std::time::Instant, Arc<place::HotSale>)>;
+
 /// The order service. Cheap to clone.
 #[derive(Clone)]
 pub struct Orders {
@@ -163,6 +166,8 @@ pub struct Orders {
     notices: broadcast::Sender<OrderNotice>,
     flash: FlashSales,
     ledger: Ledger,
+    /// Sales being bought, with their SKU's facts and the rules, for a second at a time.
+    hot: Arc<std::sync::Mutex<HotSales>>,
 }
 
 impl Orders {
@@ -176,6 +181,7 @@ impl Orders {
         Self {
             flash: FlashSales::new(store.clone()),
             ledger: Ledger::new(store.clone(), notices.clone(), redis_url),
+            hot: Arc::default(),
             catalog: Catalog::new(store.clone()),
             promotions: Promotions::new(store.clone()),
             points: Points::new(store.clone()),

@@ -12,7 +12,17 @@ use sellstream_store::{unique_violation, Row};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
+
+/// What the flash-sale hot path reads once a second.
+pub(crate) struct HotSale {
+    sale: FlashSale,
+    settings: CommerceSettings,
+    sku_code: String,
+    attributes: String,
+    image: Option<String>,
+}
 
 /// What a customer orders. Prices and totals are never read from the client: a body carrying
 /// them is refused as unknown fields.
@@ -333,6 +343,17 @@ impl Orders {
         req: &OrderRequest,
         sale: &FlashSale,
     ) -> Result<(Quote, CommerceSettings), CommerceError> {
+        let settings = CommerceSettings::load(&self.store).await?;
+        self.flash_quote_with(customer_id, req, sale, &settings).await
+    }
+
+    async fn flash_quote_with(
+        &self,
+        customer_id: i64,
+        req: &OrderRequest,
+        sale: &FlashSale,
+        settings: &CommerceSettings,
+    ) -> Result<(Quote, CommerceSettings), CommerceError> {
         let item = match req.items.as_slice() {
             [item] if item.sku_id == sale.sku_id => *item,
             _ => {
@@ -364,7 +385,7 @@ impl Orders {
                 "flash_sale_id: this flash sale is for members only".into(),
             ));
         }
-        let settings = CommerceSettings::load(&self.store).await?;
+        let settings = settings.clone();
         let line = pricing::CartLine {
             sku_id: sale.sku_id,
             product_id: sale.product_id,
@@ -396,8 +417,10 @@ impl Orders {
     }
 
     /// Places a flash-sale order through the sale's stock ledger: everything that needs no
-    /// decision (price, address, the SKU's facts) is prepared here, and the writer decides and
-    /// writes it with the rest of its batch.
+    /// decision (price, address, the SKU's facts) is prepared here — the sale, its SKU and the
+    /// selling rules from a cache at most a second old —, and the writer decides and writes it
+    /// with the rest of its batch. The answer is built from what was written, without reading
+    /// it back.
     async fn place_flash(
         &self,
         customer_id: i64,
@@ -410,7 +433,8 @@ impl Orders {
         if let Some(key) = key {
             check_key(key)?;
         }
-        let sale = self.flash.get(sale_id).await?;
+        let hot = self.hot_sale(sale_id).await?;
+        let sale = &hot.sale;
         if req.session_id.is_some_and(|s| s != sale.session_id) {
             return Err(CommerceError::Invalid(
                 "session_id: the flash sale belongs to another session".into(),
@@ -425,23 +449,29 @@ impl Orders {
         let address_id = req
             .address_id
             .ok_or_else(|| CommerceError::Invalid("address_id: where should it go?".into()))?;
-        let address = self.address(customer_id, address_id).await?;
-        let (quote, settings) = self.flash_quote(customer_id, req, &sale).await?;
-        let facts = sqlx::query(
-            "SELECT s.code, s.attributes, p.images, a.nickname FROM skus s
-             JOIN products p ON p.id = s.product_id, accounts a WHERE s.id = $1 AND a.id = $2",
+        let r = sqlx::query(
+            "SELECT d.recipient, d.phone, d.region, d.detail, a.nickname FROM addresses d
+             JOIN accounts a ON a.id = d.account_id WHERE d.id = $1 AND d.account_id = $2",
         )
-        .bind(sale.sku_id)
+        .bind(address_id)
         .bind(customer_id)
-        .fetch_one(self.store.pool())
-        .await?;
-        let images: Vec<String> =
-            serde_json::from_str(&facts.try_get::<String, _>("images")?).unwrap_or_default();
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or(CommerceError::NotFound("address", address_id))?;
+        let address = serde_json::json!({
+            "recipient": r.try_get::<String, _>("recipient")?,
+            "phone": r.try_get::<String, _>("phone")?,
+            "region": r.try_get::<String, _>("region")?,
+            "detail": r.try_get::<String, _>("detail")?,
+        });
+        let (quote, settings) = self
+            .flash_quote_with(customer_id, req, sale, &hot.settings)
+            .await?;
         let now = Timestamp::now().millis();
         let line = &quote.lines[0];
         let buy = Buy {
             customer_id,
-            customer_name: facts.try_get("nickname")?,
+            customer_name: r.try_get("nickname")?,
             key: key.map(str::to_owned),
             request_hash: hash,
             quantity: i64::from(line.quantity),
@@ -459,25 +489,64 @@ impl Orders {
             total_fen: quote.total.0,
             points_per_yuan: i64::from(settings.points_per_yuan),
             pay_deadline: now + settings.payment_window_secs * 1000,
+            sku_code: hot.sku_code.clone(),
+            attributes: hot.attributes.clone(),
+            image: hot.image.clone(),
+        };
+        let kept = buy.clone();
+        match self.ledger.buy(sale, buy).await? {
+            Placed::New(id, number) => Ok(PlaceOutcome {
+                order: written_order(sale, &kept, &quote, id, number),
+                replayed: false,
+            }),
+            Placed::Replayed(id) => Ok(PlaceOutcome {
+                order: self.get(id).await?,
+                replayed: true,
+            }),
+            Placed::Queued(number) => Ok(PlaceOutcome {
+                order: written_order(sale, &kept, &quote, 0, number),
+                replayed: false,
+            }),
+        }
+    }
+
+    /// A sale, its SKU's facts and the selling rules, at most a second old: the hot path of a
+    /// flash sale reads them once a second, not once a buy. (The writer judges the sale's state
+    /// against the database itself.)
+    async fn hot_sale(&self, sale_id: i64) -> Result<Arc<HotSale>, CommerceError> {
+        if let Some((at, hot)) = self
+            .hot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&sale_id)
+        {
+            if at.elapsed() < std::time::Duration::from_secs(1) {
+                return Ok(hot.clone());
+            }
+        }
+        let sale = self.flash.get(sale_id).await?;
+        let facts = sqlx::query(
+            "SELECT s.code, s.attributes, p.images FROM skus s JOIN products p ON p.id = s.product_id
+             WHERE s.id = $1",
+        )
+        .bind(sale.sku_id)
+        .fetch_one(self.store.pool())
+        .await?;
+        let images: Vec<String> =
+            serde_json::from_str(&facts.try_get::<String, _>("images")?).unwrap_or_default();
+        let hot = Arc::new(HotSale {
+            settings: CommerceSettings::load(&self.store).await?,
             sku_code: facts.try_get("code")?,
             attributes: facts.try_get("attributes")?,
             image: images.into_iter().next(),
-        };
-        let unqueued = buy.clone();
-        let (id, replayed) = match self.ledger.buy(&sale, buy).await? {
-            Placed::New(id) => (id, false),
-            Placed::Replayed(id) => (id, true),
-            Placed::Queued(number) => {
-                return Ok(PlaceOutcome {
-                    order: queued_order(&sale, &unqueued, &quote, number),
-                    replayed: false,
-                })
-            }
-        };
-        Ok(PlaceOutcome {
-            order: self.get(id).await?,
-            replayed,
-        })
+            sale,
+        });
+        let mut map = self.hot.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 1_000 {
+            map.clear();
+        }
+        map.insert(sale_id, (std::time::Instant::now(), hot.clone()));
+        Ok(hot)
     }
 
     /// The order a key placed, when the key is live and the request the same; 409 when not.
@@ -640,12 +709,19 @@ pub(crate) fn order_number(now: i64) -> String {
     )
 }
 
-/// The answer of the Redis baseline, which answers before writing: the order as it will be
-/// written, with id 0 (not in the database yet).
-fn queued_order(sale: &FlashSale, b: &Buy, quote: &Quote, number: String) -> super::Order {
+/// A flash-sale order as the ledger wrote it (or, with id 0, as the Redis baseline will write
+/// it after answering).
+fn written_order(
+    sale: &FlashSale,
+    b: &Buy,
+    quote: &Quote,
+    id: i64,
+    number: String,
+) -> super::Order {
     let now = Timestamp::now();
+    let line = &quote.lines[0];
     super::Order {
-        id: 0,
+        id,
         number,
         customer_id: b.customer_id,
         customer_name: b.customer_name.clone(),
@@ -664,7 +740,24 @@ fn queued_order(sale: &FlashSale, b: &Buy, quote: &Quote, number: String) -> sup
         address: serde_json::from_str(&b.address).unwrap_or_default(),
         note: b.note.clone(),
         price_lines: quote.price_lines.clone(),
-        lines: Vec::new(),
+        lines: vec![super::OrderLine {
+            line_no: 1,
+            sku_id: sale.sku_id,
+            product_id: sale.product_id,
+            title: sale.title.clone(),
+            sku_code: b.sku_code.clone(),
+            attributes: serde_json::from_str(&b.attributes).unwrap_or_default(),
+            image: b.image.clone(),
+            quantity: b.quantity,
+            unit_price: b.unit_price,
+            amount: line.amount.0,
+            membership: 0,
+            campaign: 0,
+            coupon: 0,
+            points_fen: 0,
+            payable: b.goods_fen,
+            refunded: false,
+        }],
         pay_deadline: Timestamp::from_millis(b.pay_deadline),
         tracking_no: None,
         cancel_reason: None,
@@ -673,7 +766,14 @@ fn queued_order(sale: &FlashSale, b: &Buy, quote: &Quote, number: String) -> sup
         delivered_at: None,
         completed_at: None,
         created_at: now,
-        history: Vec::new(),
+        history: vec![super::HistoryEntry {
+            from_state: None,
+            to_state: OrderState::PendingPayment,
+            actor: "customer".into(),
+            actor_id: Some(b.customer_id),
+            note: format!("flash sale {}", sale.id),
+            at: now,
+        }],
         refunds: Vec::new(),
     }
 }
