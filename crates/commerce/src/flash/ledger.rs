@@ -137,7 +137,7 @@ impl Ledger {
     pub async fn buy(&self, sale: &FlashSale, buy: Buy) -> Result<Placed, CommerceError> {
         match sale.strategy {
             Strategy::Ledger => self.through_writer(sale.id, buy).await,
-            Strategy::Naive => self.one_by_one(sale.id, buy).await,
+            Strategy::Naive => self.one_by_one(sale, buy).await,
             Strategy::Redis => {
                 let number = crate::orders::order_number(Timestamp::now().millis());
                 match self.redis.buy(sale, buy, number).await? {
@@ -199,32 +199,80 @@ impl Ledger {
     }
 
     /// The usual design, for the bench: one transaction per buy on the hot row.
-    async fn one_by_one(&self, sale_id: i64, buy: Buy) -> Result<Placed, CommerceError> {
-        let sale = self.sales.get(sale_id).await?;
-        let mut view = View::load(&self.store, &sale).await?;
-        let decided = view
-            .decide(&[&buy], Timestamp::now().millis(), &self.store)
-            .await?;
-        let outcome = decided
-            .decisions
-            .into_iter()
-            .next()
-            .expect("one decision for one buy");
-        match outcome {
-            Decision::Accept => {}
-            Decision::Replay(id) => return Ok(Placed::Replayed(id)),
-            Decision::Refuse(e) => return Err(e),
-            Decision::SameKeyAs(_) => unreachable!("one buy cannot repeat a key"),
+    async fn one_by_one(&self, sale: &FlashSale, buy: Buy) -> Result<Placed, CommerceError> {
+        let now = Timestamp::now().millis();
+        if now < sale.starts_at.millis() {
+            return Err(CommerceError::IllegalTransition(
+                "the flash sale has not started yet".into(),
+            ));
+        }
+        if let Some(key) = &buy.key {
+            if let Some(p) = self.earlier(&buy, key).await? {
+                return p;
+            }
         }
         let started = Instant::now();
-        let ids = commit(&self.store, &sale, &[&buy]).await?;
-        let f = self.figures_for(sale_id);
-        record_figures(&f, 1, &[&buy], started.elapsed());
-        let (id, number) = ids
-            .map_err(|_| CommerceError::Conflict("the sale changed meanwhile; try again".into()))?
-            .remove(0);
-        self.after_commit(&sale, &[(&buy, id)], None).await;
-        Ok(Placed::New(id, number))
+        let written = commit(&self.store, sale, &[&buy]).await?;
+        record_figures(&self.figures_for(sale.id), 1, &[&buy], started.elapsed());
+        match written {
+            Ok(mut ids) => {
+                let (id, number) = ids.remove(0);
+                self.after_commit(sale, &[(&buy, id)], None).await;
+                Ok(Placed::New(id, number))
+            }
+            Err(Disagreement) => {
+                // The transaction said no: find out which rule it was.
+                let r = sqlx::query(
+                    "SELECT remaining, ended_at, ends_at FROM flash_sales WHERE id = $1",
+                )
+                .bind(sale.id)
+                .fetch_one(self.store.pool())
+                .await?;
+                let remaining: i64 = r.try_get(0)?;
+                if r.try_get::<Option<i64>, _>(1)?.is_some() || now >= r.try_get::<i64, _>(2)? {
+                    return Err(CommerceError::IllegalTransition(
+                        "the flash sale has ended".into(),
+                    ));
+                }
+                if remaining < buy.quantity {
+                    return Err(CommerceError::OutOfStock("sold out".into()));
+                }
+                if let Some(key) = &buy.key {
+                    if let Some(p) = self.earlier(&buy, key).await? {
+                        return p;
+                    }
+                }
+                Err(CommerceError::Invalid(format!(
+                    "quantity: this flash sale allows {} per customer",
+                    sale.per_customer
+                )))
+            }
+        }
+    }
+
+    /// What an idempotency key placed before, if anything.
+    async fn earlier(
+        &self,
+        buy: &Buy,
+        key: &str,
+    ) -> Result<Option<Result<Placed, CommerceError>>, CommerceError> {
+        let found = sqlx::query(
+            "SELECT request_hash, order_id FROM idempotency_keys
+             WHERE customer_id = $1 AND key = $2 AND expires_at > $3",
+        )
+        .bind(buy.customer_id)
+        .bind(key)
+        .bind(Timestamp::now().millis())
+        .fetch_optional(self.store.pool())
+        .await?;
+        Ok(found.map(|r| {
+            let hash: String = r.try_get(0).unwrap_or_default();
+            if hash == buy.request_hash {
+                Ok(Placed::Replayed(r.try_get(1).unwrap_or(0)))
+            } else {
+                Err(CommerceError::IdempotencyKeyReused)
+            }
+        }))
     }
 
     /// Tells the room and the order listeners; `remaining` is read from the database when the
@@ -583,7 +631,8 @@ impl Writer {
                     for (b, d) in buys.iter().zip(batch.decisions) {
                         answers.push(match d {
                             Decision::Accept => {
-                                let (id, number) = next.next().cloned().expect("an id per accepted buy");
+                                let (id, number) =
+                                    next.next().cloned().expect("an id per accepted buy");
                                 if let Some(k) = &b.key {
                                     view.keys.insert(
                                         (b.customer_id, k.clone()),
@@ -839,7 +888,10 @@ pub(crate) async fn commit_numbered(
         }
     }
     tx.commit().await?;
-    Ok(Ok(order_ids.into_iter().zip(numbers.iter().cloned()).collect()))
+    Ok(Ok(order_ids
+        .into_iter()
+        .zip(numbers.iter().cloned())
+        .collect()))
 }
 
 /// `($s,$s+1,…),(…)` for `n` rows of `cols` parameters, numbered from `start`.

@@ -344,7 +344,8 @@ impl Orders {
         sale: &FlashSale,
     ) -> Result<(Quote, CommerceSettings), CommerceError> {
         let settings = CommerceSettings::load(&self.store).await?;
-        self.flash_quote_with(customer_id, req, sale, &settings).await
+        self.flash_quote_with(customer_id, req, sale, &settings)
+            .await
     }
 
     async fn flash_quote_with(

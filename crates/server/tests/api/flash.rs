@@ -566,7 +566,56 @@ async fn one_account_flooding_orders_is_rate_limited() {
     );
 }
 
+/// The bench's one-transaction-per-buy baseline is slower, not wrong.
+async fn the_naive_baseline_sells_the_quota_too(app: TestApp) {
+    let s = sale(
+        &app,
+        50,
+        json!({"quota": 5, "price_fen": 9900, "per_customer": 1, "countdown_secs": 0, "strategy": "naive"}),
+    )
+    .await;
+    let people = buyers(&app, 12, "1390000").await;
+    let tasks: Vec<_> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (token, address))| {
+            let (client, base, token) = (app.client.clone(), app.base.clone(), token.clone());
+            let body = buy(&s, *address, 1);
+            tokio::spawn(
+                async move { order(&client, &base, &token, &format!("n{i}"), &body).await },
+            )
+        })
+        .collect();
+    let mut told = 0;
+    for t in tasks {
+        let (st, body) = t.await.unwrap();
+        match st {
+            StatusCode::CREATED => told += 1,
+            StatusCode::CONFLICT => assert_eq!(body["error"]["code"], "out_of_stock", "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(told, 5);
+    let (token, address) = &people[0];
+    let again = order(&app.client, &app.base, token, "n0", &buy(&s, *address, 1)).await;
+    assert!(
+        again.0 == StatusCode::OK || again.0 == StatusCode::CONFLICT,
+        "{}",
+        again.1
+    );
+    assert_eq!(
+        one(
+            &app,
+            "SELECT COUNT(*) FROM orders WHERE flash_sale_id = $1",
+            s.sale
+        )
+        .await,
+        5
+    );
+}
+
 crate::on_both_backends!(
+    the_naive_baseline_sells_the_quota_too,
     a_flash_sale_sells_its_quota_and_never_more,
     limits_keys_and_times_are_judged_inside_the_writer,
     two_nodes_selling_one_sale_never_oversell,
