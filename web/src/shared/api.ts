@@ -6,11 +6,14 @@ export const API_BASE = '/api/v1'
 export class ApiError extends Error {
   readonly status: number
   readonly code: string
-  constructor(status: number, code: string, message: string) {
+  /** Seconds to wait before trying again (the `Retry-After` header), when the server said. */
+  readonly retryAfter: number | null
+  constructor(status: number, code: string, message: string, retryAfter: number | null = null) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
+    this.retryAfter = retryAfter
   }
 }
 
@@ -59,7 +62,8 @@ async function parseError(res: Response): Promise<ApiError> {
   } catch {
     /* ignore body read errors */
   }
-  return new ApiError(res.status, code, message)
+  const ra = Number(res.headers.get('retry-after'))
+  return new ApiError(res.status, code, message, Number.isFinite(ra) && ra > 0 ? ra : null)
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, query?: Query, extraHeaders?: Record<string, string>): Promise<T> {

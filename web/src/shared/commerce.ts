@@ -114,7 +114,9 @@ export function scopeText(i: T, scope: Partial<PromoScope> & { kind: string }): 
  * adds (the campaign's or coupon's name, the member tier, the points spent).
  */
 export function priceLineText(i: T, line: PriceLine, pointsUsed?: number): { label: string; detail: string } {
-  const kindLabel = label(i, 'commerce.priceLine.' + line.kind, line.label)
+  // a flash sale's price comes as a live_price line labelled 秒杀价
+  const kind = line.kind === 'live_price' && /秒杀|flash/i.test(line.label) ? 'flash' : line.kind
+  const kindLabel = label(i, 'commerce.priceLine.' + kind, line.label)
   let detail = ''
   switch (line.kind) {
     case 'campaign':

@@ -78,6 +78,27 @@ export interface RoomPurchase {
   at: number
 }
 
+/**
+ * A flash sale (秒杀) counting down or selling in the room (`flash_sale` event, snapshot
+ * `flash_sales`), its units left patched by `flash_stock`. Times are RFC 3339 strings.
+ */
+export interface RoomFlashSale {
+  id: number
+  product: number
+  sku: number
+  title: string
+  price_fen: number
+  list_price_fen: number
+  quota: number
+  remaining: number
+  per_customer: number
+  members_only: boolean
+  starts_at: string
+  ends_at: string
+  /** As the server last said; derive the phase at a moment with `flashPhase` (shared/flash.ts). */
+  phase: 'upcoming' | 'running' | 'sold_out' | 'ended'
+}
+
 export interface RoomPoll {
   id: number
   question: string
@@ -145,6 +166,7 @@ export type RoomNotice =
   | { kind: 'chat'; message: ChatMessage }
   | { kind: 'purchase'; purchase: RoomPurchase }
   | { kind: 'coupon'; coupon: RoomCoupon | null }
+  | { kind: 'flash_sale'; sale: RoomFlashSale }
 
 /**
  * connecting: first attempt; live: joined; reconnecting: lost, retrying with backoff;
@@ -171,6 +193,8 @@ export interface RoomState {
   questions: RoomQuestion[]
   /** The claimable coupon on offer, if any. */
   coupon: RoomCoupon | null
+  /** Flash sales counting down or selling, in launch order (ended ones are removed). */
+  flashSales: RoomFlashSale[]
   /** The last few purchases heard in this connection, newest last. */
   purchases: RoomPurchase[]
   stats: RoomStats | null
@@ -244,6 +268,7 @@ function emptyState(): RoomState {
     lottery: null,
     questions: [],
     coupon: null,
+    flashSales: [],
     purchases: [],
     stats: null,
     seq: -1,
@@ -555,6 +580,7 @@ export class RoomConnection {
     s.lottery = (f.lottery as RoomLottery | null) ?? null
     s.questions = (f.questions as RoomQuestion[]) ?? []
     s.coupon = couponOf(f.coupon)
+    s.flashSales = Array.isArray(f.flash_sales) ? (f.flash_sales as unknown[]).map(flashSaleOf).filter((x): x is RoomFlashSale => !!x && x.phase !== 'ended') : []
     s.seq = num(f.seq, -1)
     s.joined = true
     s.status = 'live'
@@ -756,6 +782,25 @@ export class RoomConnection {
         this.notice({ kind: 'coupon', coupon: s.coupon })
         break
       }
+      case 'flash_sale': {
+        const sale = flashSaleOf(e)
+        if (!sale) break
+        const i = s.flashSales.findIndex((x) => x.id === sale.id)
+        if (sale.phase === 'ended') {
+          if (i >= 0) s.flashSales.splice(i, 1)
+        } else if (i >= 0) s.flashSales.splice(i, 1, sale)
+        else s.flashSales.push(sale)
+        this.notice({ kind: 'flash_sale', sale })
+        break
+      }
+      case 'flash_stock': {
+        const sale = s.flashSales.find((x) => x.id === e.id)
+        if (!sale) break
+        sale.remaining = Math.max(0, num(e.remaining, sale.remaining))
+        if (e.sold_out === true) sale.phase = 'sold_out'
+        else if (sale.phase === 'sold_out' && sale.remaining > 0) sale.phase = 'running'
+        break
+      }
       case 'session_state': {
         const state = String(e.state ?? '')
         if (s.session) s.session.state = state
@@ -805,6 +850,30 @@ function couponOf(v: unknown): RoomCoupon | null {
     valid_from: String(c.valid_from ?? ''),
     valid_until: String(c.valid_until ?? ''),
     left: typeof c.left === 'number' ? c.left : null,
+  }
+}
+
+/** A flash sale of a snapshot or `flash_sale` event, or null when it is not one. */
+function flashSaleOf(v: unknown): RoomFlashSale | null {
+  if (!v || typeof v !== 'object') return null
+  const e = v as Json
+  const id = num(e.id, NaN)
+  if (!Number.isFinite(id)) return null
+  const phase = String(e.phase ?? '')
+  return {
+    id,
+    product: num(e.product, 0),
+    sku: num(e.sku, 0),
+    title: String(e.title ?? ''),
+    price_fen: num(e.price_fen, 0),
+    list_price_fen: num(e.list_price_fen, 0),
+    quota: num(e.quota, 0),
+    remaining: num(e.remaining, 0),
+    per_customer: Math.max(1, num(e.per_customer, 1)),
+    members_only: e.members_only === true,
+    starts_at: String(e.starts_at ?? ''),
+    ends_at: String(e.ends_at ?? ''),
+    phase: phase === 'upcoming' || phase === 'running' || phase === 'sold_out' || phase === 'ended' ? phase : 'upcoming',
   }
 }
 

@@ -326,6 +326,8 @@ export interface Order {
   coupon_id: number | null
   campaign_id: number | null
   points_used: number
+  /** The flash sale it was bought in, if any. */
+  flash_sale_id?: number | null
   membership_tier: string | null
   address: OrderAddress
   note: string
@@ -509,4 +511,67 @@ export interface PointsEntry {
 export interface MyPoints {
   summary: { balance: number; expiring_soon: number; next_expiry: string | null }
   history: Page<PointsEntry>
+}
+
+// ---------- flash sales (秒杀) ----------
+
+/** `upcoming` counts down to `starts_at`; `running` sells until `ends_at`; `sold_out`; `ended`. */
+export type FlashPhase = 'upcoming' | 'running' | 'sold_out' | 'ended'
+
+/** A flash sale as the REST API answers it (POST/GET /sessions/{id}/flash-sales, public list). */
+export interface FlashSale {
+  id: number
+  session_id: number
+  product_id: number
+  sku_id: number
+  title: string
+  /** Units set aside from the SKU's stock at launch. */
+  quota: number
+  remaining: number
+  price_fen: number
+  /** The SKU's list price, struck through next to the flash price. */
+  list_price_fen: number
+  per_customer: number
+  members_only: boolean
+  starts_at: string
+  ends_at: string
+  ended_at: string | null
+  /** Unsold units given back to the SKU when the sale ended. */
+  returned: number
+  phase: FlashPhase
+  created_at?: string
+  strategy?: string
+}
+
+/** A sale with this node's live figures (GET /sessions/{id}/flash-sales, staff). */
+export interface FlashSaleFigures extends FlashSale {
+  orders: number
+  gmv_fen: number
+  /** Buys waiting for the writer now. */
+  queue_depth: number
+  /** Mean buys per committed batch. */
+  mean_batch: number
+  mean_commit_ms: number
+}
+
+/** What the controller sends to launch a sale (POST /sessions/{id}/flash-sales). */
+export interface FlashSaleInput {
+  sku_id: number
+  quota: number
+  price_fen: number
+  per_customer: number
+  members_only: boolean
+  title?: string
+  countdown_secs?: number
+  starts_at?: string
+  duration_secs: number
+}
+
+/** Body of POST /checkout/preview and POST /orders for a flash-sale buy (no coupon, no points). */
+export interface FlashOrderRequest {
+  flash_sale_id: number
+  session_id: number
+  items: CheckoutItem[]
+  address_id: number | null
+  note?: string
 }
