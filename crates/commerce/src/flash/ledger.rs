@@ -726,7 +726,8 @@ pub(crate) async fn commit_numbered(
             None => per_customer.push((b.customer_id, b.quantity)),
         }
     }
-    for chunk in per_customer.chunks(300) {
+    let rows_per = rows_per_insert(store);
+    for chunk in per_customer.chunks(rows_per) {
         let sql = format!(
             "INSERT INTO flash_buyers (sale_id, customer_id, quantity) VALUES {}
              ON CONFLICT (sale_id, customer_id) DO UPDATE SET quantity = flash_buyers.quantity + excluded.quantity
@@ -743,7 +744,7 @@ pub(crate) async fn commit_numbered(
         }
     }
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(buys.len());
-    for (chunk, nums) in buys.chunks(200).zip(numbers.chunks(200)) {
+    for (chunk, nums) in buys.chunks(rows_per).zip(numbers.chunks(rows_per)) {
         let sql = format!(
             "INSERT INTO orders (number, customer_id, session_id, channel, state, goods_fen,
                 shipping_fen, total_fen, points_used, points_per_yuan, address, note, price_lines,
@@ -792,7 +793,7 @@ pub(crate) async fn commit_numbered(
                 .ok_or_else(|| CommerceError::Corrupt("an inserted order went missing".into()))
         })
         .collect::<Result<_, _>>()?;
-    for (chunk, idc) in buys.chunks(200).zip(order_ids.chunks(200)) {
+    for (chunk, idc) in buys.chunks(rows_per).zip(order_ids.chunks(rows_per)) {
         let sql = format!(
             "INSERT INTO order_lines (order_id, line_no, sku_id, product_id, title, sku_code,
                 attributes, image, quantity, unit_price, amount, membership, campaign, coupon,
@@ -892,6 +893,16 @@ pub(crate) async fn commit_numbered(
         .into_iter()
         .zip(numbers.iter().cloned())
         .collect()))
+}
+
+/// Rows per multi-row INSERT. SQLite finds a `$N` parameter's name by a linear scan, so binding
+/// costs grow with the square of a statement's parameters (measured: 20 % of the server's CPU at
+/// 200 rows); PostgreSQL binds by position and takes large statements happily.
+fn rows_per_insert(store: &Store) -> usize {
+    match store.backend() {
+        sellstream_store::Backend::Sqlite => 24,
+        sellstream_store::Backend::Postgres => 200,
+    }
 }
 
 /// `($s,$s+1,…),(…)` for `n` rows of `cols` parameters, numbered from `start`.
