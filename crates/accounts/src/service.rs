@@ -5,13 +5,24 @@ use sellstream_store::{unique_violation, AnyRow, Row, Store};
 use std::collections::BTreeSet;
 
 /// How long a sign-in session lasts.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 pub const SESSION_TTL_SECS: i64 = 14 * 24 * 3600;
 
 /// The accounts service: everything about who someone is.
 #[derive(Clone)]
 pub struct Accounts {
     store: Store,
+    /// Sessions resolved in the last [`SESSION_CACHE`]: a buyer tapping during a flash sale
+    /// costs no lookup per tap. Signing out, a new password or a change to a staff account
+    /// clears it on this node; other nodes notice within the same time.
+    resolved: Arc<Mutex<HashMap<String, (Instant, Account)>>>,
 }
+
+/// How long a resolved session is trusted without asking the database again.
+pub const SESSION_CACHE: Duration = Duration::from_secs(2);
 
 /// The result of a successful sign-in.
 #[derive(Debug)]
@@ -26,7 +37,17 @@ const ACCOUNT_COLUMNS: &str =
 
 impl Accounts {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            resolved: Arc::default(),
+        }
+    }
+
+    fn forget_sessions(&self) {
+        self.resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -174,6 +195,17 @@ impl Accounts {
 
     /// The account behind a live session token, or `None` when unknown, expired or disabled.
     pub async fn resolve(&self, token: &SessionToken) -> Result<Option<Account>, AccountsError> {
+        let hash = token.hashed();
+        if let Some((at, account)) = self
+            .resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
+        {
+            if at.elapsed() < SESSION_CACHE {
+                return Ok(Some(account.clone()));
+            }
+        }
         let row = sqlx::query(&format!(
             "SELECT {} FROM auth_sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled = FALSE",
@@ -183,17 +215,25 @@ impl Accounts {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
-        .bind(token.hashed())
+        .bind(&hash)
         .bind(Timestamp::now().millis())
         .fetch_optional(self.store.pool())
         .await?;
-        match row {
-            Some(r) => Ok(Some(self.with_roles(account_from_row(&r)?).await?)),
-            None => Ok(None),
+        let Some(r) = row else { return Ok(None) };
+        let account = self.with_roles(account_from_row(&r)?).await?;
+        let mut cache = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= 100_000 {
+            cache.retain(|_, (at, _)| at.elapsed() < SESSION_CACHE);
         }
+        cache.insert(hash, (Instant::now(), account.clone()));
+        Ok(Some(account))
     }
 
     pub async fn end_session(&self, token: &SessionToken) -> Result<(), AccountsError> {
+        self.resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&token.hashed());
         sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
             .bind(token.hashed())
             .execute(self.store.pool())
@@ -305,6 +345,7 @@ impl Accounts {
     }
 
     pub async fn update_staff(&self, id: i64, patch: StaffPatch) -> Result<Account, AccountsError> {
+        self.forget_sessions();
         let current = self.get(id).await?;
         if !current.is_staff() {
             return Err(AccountsError::NotFound(id));
@@ -346,6 +387,7 @@ impl Accounts {
                 .await?;
         }
         tx.commit().await?;
+        self.forget_sessions();
         self.get(id).await
     }
 
@@ -366,6 +408,7 @@ impl Accounts {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.forget_sessions();
         Ok(())
     }
 
