@@ -211,8 +211,8 @@ impl FlashSales {
         }
         let ends_at = starts_at.plus_seconds(duration);
         let sku = sqlx::query(
-            "SELECT s.product_id, s.price_fen, p.title FROM skus s JOIN products p ON p.id = s.product_id
-             WHERE s.id = $1",
+            "SELECT s.product_id, s.price_fen, p.title, p.purchase_limit FROM skus s
+             JOIN products p ON p.id = s.product_id WHERE s.id = $1",
         )
         .bind(input.sku_id)
         .fetch_optional(self.store.pool())
@@ -222,6 +222,13 @@ impl FlashSales {
         let list: i64 = sku.try_get("price_fen")?;
         if input.price_fen > list {
             return bad("price_fen: a flash price above the list price");
+        }
+        if let Some(limit) = sku.try_get::<Option<i64>, _>("purchase_limit")? {
+            if input.per_customer > limit {
+                return Err(CommerceError::Invalid(format!(
+                    "per_customer: the product allows {limit} per customer in all"
+                )));
+            }
         }
         let title = match input.title.as_deref().map(str::trim) {
             Some(t) if !t.is_empty() => {

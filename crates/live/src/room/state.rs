@@ -227,6 +227,27 @@ fn clean_text(text: &str, max: usize, what: &str) -> Result<String, RoomError> {
     Ok(t)
 }
 
+/// A flash sale's card with its phase as of now: it counts down from `upcoming` to `running`
+/// by the clock, not by an event.
+fn flash_now(sale: &Value) -> Value {
+    let mut sale = sale.clone();
+    let now = sellstream_core::Timestamp::now();
+    let at = |k: &str| sale[k].as_str().and_then(sellstream_core::Timestamp::parse);
+    if let (Some(start), Some(end)) = (at("starts_at"), at("ends_at")) {
+        let phase = if now >= end {
+            "ended"
+        } else if now < start {
+            "upcoming"
+        } else if sale["remaining"] == 0 {
+            "sold_out"
+        } else {
+            "running"
+        };
+        sale["phase"] = json!(phase);
+    }
+    sale
+}
+
 impl RoomState {
     /// The state every joining client gets.
     pub fn snapshot(&self) -> Value {
@@ -237,7 +258,7 @@ impl RoomState {
             "pinned": self.pinned_json(),
             "announcement": self.announcement.as_ref().map(|(t, at)| json!({"text": t, "at": at})),
             "coupon": self.coupon,
-            "flash_sales": self.flash,
+            "flash_sales": self.flash.iter().map(flash_now).collect::<Vec<_>>(),
             "poll": self.poll.as_ref().map(Poll::json),
             "lottery": self.lottery.as_ref().map(Lottery::json),
             "questions": self.questions.iter().map(Question::json).collect::<Vec<_>>(),

@@ -73,13 +73,16 @@ pub async fn place(
     Json(req): Json<OrderRequest>,
 ) -> Result<(StatusCode, axum::Json<Order>), ApiError> {
     if let Err(wait) = state.buy_limits.check(me.id, peer.ip()) {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            format!(
-                "too many orders at once; try again in {:.1} s",
-                wait.max(0.1)
-            ),
-        ));
+        return Err(ApiError {
+            retry_after: Some(wait.ceil().max(1.0) as u64),
+            ..ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "too many orders at once; try again in {:.1} s",
+                    wait.max(0.1)
+                ),
+            )
+        });
     }
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(v.to_str().map_err(|_| {
