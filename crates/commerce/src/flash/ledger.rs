@@ -29,6 +29,9 @@ pub const MAX_BATCH: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct Buy {
     pub customer_id: i64,
+    /// The buyer's address; the writer reads the batch's addresses (and names) in one query and
+    /// fills `address` and `customer_name` when they are empty.
+    pub address_id: i64,
     pub customer_name: String,
     pub key: Option<String>,
     pub request_hash: String,
@@ -51,8 +54,13 @@ pub struct Buy {
 /// What the writer answers a buyer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placed {
-    /// Written: the order's id and number.
-    New(i64, String),
+    /// Written: the order's id and number, and the address and buyer's name it was written with.
+    New {
+        id: i64,
+        number: String,
+        address: String,
+        customer_name: String,
+    },
     /// The key placed this order before.
     Replayed(i64),
     /// The Redis baseline's answer: the number told to the buyer, the order not written yet.
@@ -218,7 +226,12 @@ impl Ledger {
             Ok(mut ids) => {
                 let (id, number) = ids.remove(0);
                 self.after_commit(sale, &[(&buy, id)], None).await;
-                Ok(Placed::New(id, number))
+                Ok(Placed::New {
+                    id,
+                    number,
+                    address: buy.address.clone(),
+                    customer_name: buy.customer_name.clone(),
+                })
             }
             Err(Disagreement) => {
                 // The transaction said no: find out which rule it was.
@@ -572,6 +585,21 @@ impl Writer {
     }
 
     async fn batch(&mut self, jobs: Vec<Job>) {
+        let jobs = match fill_addresses(&self.ledger.store, jobs).await {
+            Ok(jobs) => jobs,
+            Err((jobs, e)) => {
+                let msg = e.to_string();
+                for job in jobs {
+                    let _ = job.reply.send(Err(CommerceError::Conflict(format!(
+                        "the order could not be written ({msg}); try again"
+                    ))));
+                }
+                return;
+            }
+        };
+        if jobs.is_empty() {
+            return;
+        }
         match self.try_batch(&jobs).await {
             Ok(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {
@@ -640,12 +668,17 @@ impl Writer {
                                     );
                                 }
                                 placed.push((*b, id));
-                                Ok(Placed::New(id, number))
+                                Ok(Placed::New {
+                                    id,
+                                    number,
+                                    address: b.address.clone(),
+                                    customer_name: b.customer_name.clone(),
+                                })
                             }
                             Decision::Replay(id) => Ok(Placed::Replayed(id)),
                             Decision::Refuse(e) => Err(e),
                             Decision::SameKeyAs(first) => match &answers[first] {
-                                Ok(Placed::New(id, _) | Placed::Replayed(id)) => {
+                                Ok(Placed::New { id, .. } | Placed::Replayed(id)) => {
                                     Ok(Placed::Replayed(*id))
                                 }
                                 Ok(Placed::Queued(n)) => Ok(Placed::Queued(n.clone())),
@@ -674,6 +707,81 @@ impl Writer {
             "the sale is too contended right now; try again".into(),
         ))
     }
+}
+
+/// Reads the addresses (and buyers' names) of the buys that need them in one query; a buy whose
+/// address is not the buyer's is answered at once and left out.
+async fn fill_addresses(
+    store: &Store,
+    mut jobs: Vec<Job>,
+) -> Result<Vec<Job>, (Vec<Job>, CommerceError)> {
+    let wanted: Vec<i64> = jobs
+        .iter()
+        .filter(|j| j.buy.address.is_empty())
+        .map(|j| j.buy.address_id)
+        .collect();
+    if wanted.is_empty() {
+        return Ok(jobs);
+    }
+    let mut found: HashMap<i64, (i64, String, String)> = HashMap::with_capacity(wanted.len());
+    for chunk in wanted.chunks(400) {
+        let sql = format!(
+            "SELECT d.id, d.account_id, d.recipient, d.phone, d.region, d.detail, a.nickname
+             FROM addresses d JOIN accounts a ON a.id = d.account_id WHERE d.id IN ({})",
+            crate::catalog::store::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        let rows = match q.fetch_all(store.pool()).await {
+            Ok(r) => r,
+            Err(e) => return Err((jobs, e.into())),
+        };
+        for r in rows {
+            let read = (|| -> Result<(i64, (i64, String, String)), sqlx::Error> {
+                let address = serde_json::json!({
+                    "recipient": r.try_get::<String, _>("recipient")?,
+                    "phone": r.try_get::<String, _>("phone")?,
+                    "region": r.try_get::<String, _>("region")?,
+                    "detail": r.try_get::<String, _>("detail")?,
+                });
+                Ok((
+                    r.try_get("id")?,
+                    (
+                        r.try_get("account_id")?,
+                        address.to_string(),
+                        r.try_get("nickname")?,
+                    ),
+                ))
+            })();
+            match read {
+                Ok((id, v)) => {
+                    found.insert(id, v);
+                }
+                Err(e) => return Err((jobs, e.into())),
+            }
+        }
+    }
+    let mut kept = Vec::with_capacity(jobs.len());
+    for mut job in jobs.drain(..) {
+        if job.buy.address.is_empty() {
+            match found.get(&job.buy.address_id) {
+                Some((owner, address, name)) if *owner == job.buy.customer_id => {
+                    job.buy.address = address.clone();
+                    job.buy.customer_name = name.clone();
+                }
+                _ => {
+                    let _ = job
+                        .reply
+                        .send(Err(CommerceError::NotFound("address", job.buy.address_id)));
+                    continue;
+                }
+            }
+        }
+        kept.push(job);
+    }
+    Ok(kept)
 }
 
 /// The database refused the batch as decided: someone else changed the sale meanwhile.

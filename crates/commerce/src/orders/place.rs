@@ -472,21 +472,28 @@ impl Orders {
         let address_id = req
             .address_id
             .ok_or_else(|| CommerceError::Invalid("address_id: where should it go?".into()))?;
-        let r = sqlx::query(
-            "SELECT d.recipient, d.phone, d.region, d.detail, a.nickname FROM addresses d
-             JOIN accounts a ON a.id = d.account_id WHERE d.id = $1 AND d.account_id = $2",
-        )
-        .bind(address_id)
-        .bind(customer_id)
-        .fetch_optional(self.store.pool())
-        .await?
-        .ok_or(CommerceError::NotFound("address", address_id))?;
-        let address = serde_json::json!({
-            "recipient": r.try_get::<String, _>("recipient")?,
-            "phone": r.try_get::<String, _>("phone")?,
-            "region": r.try_get::<String, _>("region")?,
-            "detail": r.try_get::<String, _>("detail")?,
-        });
+        // The ledger's writer reads the batch's addresses in one query; the other designs read
+        // them here, one buy at a time, as they would.
+        let (address, name) = if sale.strategy == crate::flash::Strategy::Ledger {
+            (String::new(), String::new())
+        } else {
+            let r = sqlx::query(
+                "SELECT d.recipient, d.phone, d.region, d.detail, a.nickname FROM addresses d
+                 JOIN accounts a ON a.id = d.account_id WHERE d.id = $1 AND d.account_id = $2",
+            )
+            .bind(address_id)
+            .bind(customer_id)
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(CommerceError::NotFound("address", address_id))?;
+            let address = serde_json::json!({
+                "recipient": r.try_get::<String, _>("recipient")?,
+                "phone": r.try_get::<String, _>("phone")?,
+                "region": r.try_get::<String, _>("region")?,
+                "detail": r.try_get::<String, _>("detail")?,
+            });
+            (address.to_string(), r.try_get("nickname")?)
+        };
         let (quote, settings) = self
             .flash_quote_with(customer_id, req, sale, &hot.settings)
             .await?;
@@ -494,7 +501,8 @@ impl Orders {
         let line = &quote.lines[0];
         let buy = Buy {
             customer_id,
-            customer_name: r.try_get("nickname")?,
+            address_id,
+            customer_name: name,
             key: key.map(str::to_owned),
             request_hash: hash,
             quantity: i64::from(line.quantity),
@@ -503,7 +511,7 @@ impl Orders {
             } else {
                 "own".into()
             },
-            address: address.to_string(),
+            address,
             note: note.to_owned(),
             price_lines: quote.price_lines.clone(),
             unit_price: line.unit_price.0,
@@ -518,10 +526,22 @@ impl Orders {
         };
         let kept = buy.clone();
         match self.ledger.buy(sale, buy).await? {
-            Placed::New(id, number) => Ok(PlaceOutcome {
-                order: written_order(sale, &kept, &quote, id, number),
-                replayed: false,
-            }),
+            Placed::New {
+                id,
+                number,
+                address,
+                customer_name,
+            } => {
+                let filled = Buy {
+                    address,
+                    customer_name,
+                    ..kept
+                };
+                Ok(PlaceOutcome {
+                    order: written_order(sale, &filled, &quote, id, number),
+                    replayed: false,
+                })
+            }
             Placed::Replayed(id) => Ok(PlaceOutcome {
                 order: self.get(id).await?,
                 replayed: true,

@@ -326,6 +326,8 @@ async fn limits_keys_and_times_are_judged_inside_the_writer(app: TestApp) {
         422,
         "validation_failed",
     );
+    let not_mine = order(&app.client, &app.base, &other, "addr", &buy(&s, address, 1)).await;
+    assert_error(&not_mine, 404, "not_found");
     let too_many = order(
         &app.client,
         &app.base,
