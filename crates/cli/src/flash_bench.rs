@@ -589,13 +589,17 @@ struct Figures {
     duplicates: i64,
     limit_violations: i64,
     lost: i64,
+    /// Buys per committed batch and commit time, as the server reports them.
+    mean_batch: f64,
+    mean_commit_ms: f64,
 }
 
 impl Figures {
     fn json(&self) -> Value {
         json!({"orders_per_s": round1(self.orders_per_s), "p50_ms": round1(self.p50_ms),
                "p99_ms": round1(self.p99_ms), "accepted": self.accepted, "oversold": self.oversold,
-               "duplicates": self.duplicates, "limit_violations": self.limit_violations, "lost": self.lost})
+               "duplicates": self.duplicates, "limit_violations": self.limit_violations, "lost": self.lost,
+               "mean_batch": round1(self.mean_batch), "mean_commit_ms": round1(self.mean_commit_ms)})
     }
 }
 
@@ -643,6 +647,8 @@ async fn scenario(
         store.close().await;
     }
     let a = audit(db, sale, &r.acked, args.per_user_limit).await?;
+    // What the ledger reported about its batches (the server's figures for the sale).
+    let (mean_batch, mean_commit_ms) = sale_figures(server, shop, sale).await.unwrap_or((0.0, 0.0));
     r.latencies_us.sort_unstable();
     let acked_units = r.acked.len() as i64;
     Ok(Figures {
@@ -656,7 +662,39 @@ async fn scenario(
         duplicates: a.duplicates,
         limit_violations: a.buyers_over_limit,
         lost: a.lost,
+        mean_batch,
+        mean_commit_ms,
     })
+}
+
+/// The sale's mean batch size and commit time as the server reports them.
+async fn sale_figures(server: &Server, shop: &Shop, sale: i64) -> anyhow::Result<(f64, f64)> {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"login": "controller", "password": "controller-demo"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let list: Value = http
+        .get(format!(
+            "{}/api/v1/sessions/{}/flash-sales",
+            server.base, shop.session
+        ))
+        .bearer_auth(login["token"].as_str().unwrap_or_default())
+        .send()
+        .await?
+        .json()
+        .await?;
+    let f = list["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["id"] == sale))
+        .context("the sale's figures")?;
+    Ok((
+        f["mean_batch"].as_f64().unwrap_or(0.0),
+        f["mean_commit_ms"].as_f64().unwrap_or(0.0),
+    ))
 }
 
 pub async fn flash_sale(args: FlashSaleBench) -> anyhow::Result<()> {
@@ -728,7 +766,7 @@ pub async fn flash_sale(args: FlashSaleBench) -> anyhow::Result<()> {
     };
     let ratio = |a: &str, b: &str| match (get(a), get(b)) {
         (Some(x), Some(y)) if y.orders_per_s > 0.0 => {
-            Some(round1(x.orders_per_s / y.orders_per_s * 10.0) / 10.0)
+            Some((x.orders_per_s / y.orders_per_s * 100.0).round() / 100.0)
         }
         _ => None,
     };
@@ -755,7 +793,7 @@ pub async fn flash_sale(args: FlashSaleBench) -> anyhow::Result<()> {
     for (name, f) in &results {
         match f {
             Some(f) => println!(
-                "{:<16} {:>10.0} {:>8.1} {:>8.1} {:>9} {:>9} {:>11} {:>12} {:>6}",
+                "{:<16} {:>10.0} {:>8.1} {:>8.1} {:>9} {:>9} {:>11} {:>12} {:>6} {:>7.1} {:>10.2}",
                 name,
                 f.orders_per_s,
                 f.p50_ms,
@@ -764,7 +802,9 @@ pub async fn flash_sale(args: FlashSaleBench) -> anyhow::Result<()> {
                 f.oversold,
                 f.duplicates,
                 f.limit_violations,
-                f.lost
+                f.lost,
+                f.mean_batch,
+                f.mean_commit_ms
             ),
             None => println!("{name:<16} (not measured)"),
         }

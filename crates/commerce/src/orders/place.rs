@@ -18,6 +18,8 @@ use utoipa::ToSchema;
 /// What the flash-sale hot path reads once a second.
 pub(crate) struct HotSale {
     sale: FlashSale,
+    /// The session's channel, which the order counts for.
+    channel: String,
     settings: CommerceSettings,
     sku_code: String,
     attributes: String,
@@ -137,7 +139,7 @@ impl Orders {
         let hash = request_hash(req);
         if let Some(sale_id) = req.flash_sale_id {
             return self
-                .place_flash(customer_id, req, origin, idempotency_key, hash, sale_id)
+                .place_flash(customer_id, req, idempotency_key, hash, sale_id)
                 .await;
         }
         if let Some(key) = idempotency_key {
@@ -448,7 +450,6 @@ impl Orders {
         &self,
         customer_id: i64,
         req: &OrderRequest,
-        origin: &Origin,
         key: Option<&str>,
         hash: String,
         sale_id: i64,
@@ -506,11 +507,7 @@ impl Orders {
             key: key.map(str::to_owned),
             request_hash: hash,
             quantity: i64::from(line.quantity),
-            channel: if origin.session_id == Some(sale.session_id) {
-                origin.channel.clone()
-            } else {
-                "own".into()
-            },
+            channel: hot.channel.clone(),
             address,
             note: note.to_owned(),
             price_lines: quote.price_lines.clone(),
@@ -577,7 +574,13 @@ impl Orders {
         .await?;
         let images: Vec<String> =
             serde_json::from_str(&facts.try_get::<String, _>("images")?).unwrap_or_default();
+        let channel: String = sqlx::query("SELECT channel FROM live_sessions WHERE id = $1")
+            .bind(sale.session_id)
+            .fetch_one(self.store.pool())
+            .await?
+            .try_get(0)?;
         let hot = Arc::new(HotSale {
+            channel,
             settings: CommerceSettings::load(&self.store).await?,
             sku_code: facts.try_get("code")?,
             attributes: facts.try_get("attributes")?,
