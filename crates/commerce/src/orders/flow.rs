@@ -382,47 +382,35 @@ impl Orders {
         tracking_no: &str,
     ) -> Result<Order, CommerceError> {
         let tracking = short_text("tracking_no", tracking_no, 4, 40)?;
-        let now = Timestamp::now().millis();
-        let mut tx = self.store.begin_write().await?;
-        let head = self.head_in(&mut tx, order_id).await?;
-        head.state
-            .next(Action::Ship, head.before_refund)
-            .map_err(CommerceError::IllegalTransition)?;
-        self.move_to(&mut tx, &head, OrderState::Shipped, "shipped_at", now)
-            .await?;
-        sqlx::query("UPDATE orders SET tracking_no = $1 WHERE id = $2")
-            .bind(&tracking)
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        record(
-            &mut tx,
-            &head,
-            Some(head.state),
-            OrderState::Shipped,
+        self.step(
+            order_id,
             Actor::Staff(staff_id),
-            &tracking,
-            Some((
-                "order.shipped",
-                0,
-                serde_json::json!({"tracking_no": tracking}),
-            )),
-            now,
+            Action::Ship,
+            Step {
+                stamp: "shipped_at",
+                extra: Extra::Tracking(tracking.clone()),
+                note: tracking.clone(),
+                event: Some((
+                    "order.shipped",
+                    serde_json::json!({"tracking_no": tracking}),
+                )),
+            },
         )
-        .await?;
-        tx.commit().await?;
-        self.get(order_id).await
+        .await
     }
 
     /// The carrier delivered (recorded by staff, or a carrier feed later).
     pub async fn deliver(&self, order_id: i64, actor: Actor) -> Result<Order, CommerceError> {
-        self.simple_move(
+        self.step(
             order_id,
             actor,
             Action::Deliver,
-            OrderState::Delivered,
-            "delivered_at",
-            "order.delivered",
+            Step {
+                stamp: "delivered_at",
+                extra: Extra::None,
+                note: String::new(),
+                event: Some(("order.delivered", serde_json::json!({}))),
+            },
         )
         .await
     }
@@ -483,38 +471,21 @@ impl Orders {
         reason: &str,
     ) -> Result<Order, CommerceError> {
         let reason = short_text("reason", reason, 1, 200)?;
-        let now = Timestamp::now().millis();
-        let mut tx = self.store.begin_write().await?;
-        let head = self
-            .owned_head(&mut tx, order_id, Actor::Customer(customer_id))
-            .await?;
-        head.state
-            .next(Action::RequestRefund, head.before_refund)
-            .map_err(CommerceError::IllegalTransition)?;
-        self.move_to(&mut tx, &head, OrderState::RefundRequested, "", now)
-            .await?;
-        sqlx::query("UPDATE orders SET before_refund = $1 WHERE id = $2")
-            .bind(head.state.as_str())
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        record(
-            &mut tx,
-            &head,
-            Some(head.state),
-            OrderState::RefundRequested,
+        self.step(
+            order_id,
             Actor::Customer(customer_id),
-            &reason,
-            Some((
-                "order.refund_requested",
-                0,
-                serde_json::json!({"reason": reason}),
-            )),
-            now,
+            Action::RequestRefund,
+            Step {
+                stamp: "",
+                extra: Extra::RememberState,
+                note: reason.clone(),
+                event: Some((
+                    "order.refund_requested",
+                    serde_json::json!({"reason": reason}),
+                )),
+            },
         )
-        .await?;
-        tx.commit().await?;
-        self.get(order_id).await
+        .await
     }
 
     /// Staff turn down a refund request; the order goes back where it was.
@@ -525,27 +496,18 @@ impl Orders {
         reason: &str,
     ) -> Result<Order, CommerceError> {
         let reason = short_text("reason", reason, 1, 200)?;
-        let now = Timestamp::now().millis();
-        let mut tx = self.store.begin_write().await?;
-        let head = self.head_in(&mut tx, order_id).await?;
-        let to = head
-            .state
-            .next(Action::RejectRefund, head.before_refund)
-            .map_err(CommerceError::IllegalTransition)?;
-        self.move_to(&mut tx, &head, to, "", now).await?;
-        record(
-            &mut tx,
-            &head,
-            Some(head.state),
-            to,
+        self.step(
+            order_id,
             Actor::Staff(staff_id),
-            &reason,
-            None,
-            now,
+            Action::RejectRefund,
+            Step {
+                stamp: "",
+                extra: Extra::None,
+                note: reason,
+                event: None,
+            },
         )
-        .await?;
-        tx.commit().await?;
-        self.get(order_id).await
+        .await
     }
 
     /// Refunds lines of a paid order (all that are left when `lines` is empty) through the
@@ -804,30 +766,44 @@ impl Orders {
         Ok(n)
     }
 
-    async fn simple_move(
+    /// One move that needs nothing but itself: check it, make it, stamp its time, set what it
+    /// sets, and record it — in one transaction.
+    async fn step(
         &self,
         order_id: i64,
         actor: Actor,
         action: Action,
-        to: OrderState,
-        at_col: &str,
-        event: &str,
+        step: Step,
     ) -> Result<Order, CommerceError> {
         let now = Timestamp::now().millis();
         let mut tx = self.store.begin_write().await?;
         let head = self.owned_head(&mut tx, order_id, actor).await?;
-        head.state
+        let to = head
+            .state
             .next(action, head.before_refund)
             .map_err(CommerceError::IllegalTransition)?;
-        self.move_to(&mut tx, &head, to, at_col, now).await?;
+        self.move_to(&mut tx, &head, to, step.stamp, now).await?;
+        let (column, value) = match step.extra {
+            Extra::None => ("", String::new()),
+            Extra::Tracking(t) => ("tracking_no", t),
+            Extra::RememberState => ("before_refund", head.state.as_str().to_owned()),
+        };
+        if !column.is_empty() {
+            sqlx::query(&format!("UPDATE orders SET {column} = $1 WHERE id = $2"))
+                .bind(value)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let event = step.event.map(|(kind, payload)| (kind, 0, payload));
         record(
             &mut tx,
             &head,
             Some(head.state),
             to,
             actor,
-            "",
-            Some((event, 0, serde_json::json!({}))),
+            &step.note,
+            event,
             now,
         )
         .await?;
@@ -889,6 +865,23 @@ impl Orders {
         .await?;
         Ok(())
     }
+}
+
+/// A simple move's details (see `Orders::step`).
+struct Step {
+    /// The column that takes the time of the move, if any.
+    stamp: &'static str,
+    extra: Extra,
+    note: String,
+    event: Option<(&'static str, serde_json::Value)>,
+}
+
+/// What else a simple move sets on the order.
+enum Extra {
+    None,
+    Tracking(String),
+    /// Remember where a refund request came from.
+    RememberState,
 }
 
 /// What became of a callback, kept with its nonce.
