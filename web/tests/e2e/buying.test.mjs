@@ -14,10 +14,7 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import path from 'node:path'
-import fs from 'node:fs'
-import { chromium } from 'playwright-core'
-import { CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT, byTestId, checkPrerequisites, field, freePort, makeTmp, removeTmp, settle, shot, startServer } from './harness.mjs'
+import { byTestId, consoleSignIn, customerSignIn, field, newZhContext, settle, shot, startDemo, stopDemo } from './harness.mjs'
 
 const SESSION = 1
 const SERUM = 2 // product 2, SKU 30ml: ¥169 live (¥199 list), 800 in stock
@@ -32,32 +29,16 @@ let tmpRoot = ''
 let browser = null
 
 before(async () => {
-  checkPrerequisites()
-  tmpRoot = makeTmp()
-  const dataDir = path.join(tmpRoot, 'data')
-  fs.mkdirSync(dataDir)
-  server = await startServer({ port: await freePort(), dataDir, demo: true })
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+  ;({ server, browser, tmpRoot } = await startDemo())
 })
 
 after(async () => {
-  try {
-    if (browser) await browser.close()
-  } catch {
-    /* ignore */
-  }
+  await stopDemo({ server, browser, tmpRoot })
   browser = null
-  if (server) await server.stop()
   server = null
-  removeTmp(tmpRoot)
 })
 
-async function newContext(viewport) {
-  const ctx = await browser.newContext({ viewport, timezoneId: 'Asia/Shanghai', locale: 'zh-CN' })
-  ctx.setDefaultTimeout(STEP_TIMEOUT)
-  await ctx.addInitScript(() => localStorage.setItem('sellstream.lang', 'zh-CN'))
-  return ctx
-}
+const newContext = (viewport) => newZhContext(browser, viewport)
 
 const money = (fen) => '¥' + (fen / 100).toFixed(2)
 
@@ -69,17 +50,12 @@ test('buying: coupon, checkout with points, sandbox pay, partial refund', { time
   const octx = await newContext(DESKTOP)
   const op = await octx.newPage()
   op.on('pageerror', (e) => errors.push(`operator: ${e.message}`))
-  await op.goto(`${server.url}/console/`)
-  await op.waitForURL(/\/console\/login/)
-  await field(op, 'login-username').fill('operator')
-  await field(op, 'login-password').fill('operator-demo')
-  await byTestId(op, 'login-submit').click()
+  await consoleSignIn(op, server.url, 'operator', 'operator-demo')
   await byTestId(op, 'nav-coupons').waitFor()
 
   // ---- the customer, signed in through the API, in the room on a phone-sized page ----
   const cctx = await newContext(PHONE)
-  const res = await cctx.request.post(server.url + '/api/v1/auth/login', { data: CUSTOMER })
-  assert.equal(res.status(), 200, `customer login: ${res.status()} ${await res.text()}`)
+  await customerSignIn(cctx, server.url, CUSTOMER)
   const me = await cctx.newPage()
   me.on('pageerror', (e) => errors.push(`customer: ${e.message}`))
   // a second tab stays in the room to see the stock and the ticker move

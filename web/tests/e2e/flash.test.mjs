@@ -15,9 +15,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
-import fs from 'node:fs'
-import { chromium } from 'playwright-core'
-import { CHROMIUM, CHROMIUM_ARGS, RESULTS_DIR, STEP_TIMEOUT, byTestId, checkPrerequisites, field, freePort, makeTmp, removeTmp, settle, shot, startServer } from './harness.mjs'
+import { RESULTS_DIR, byTestId, consoleSignIn, customerSignIn, field, newZhContext, settle, shot, startDemo, stopDemo } from './harness.mjs'
 
 const SESSION = 1
 const HEADPHONES = 6 // product 6: ANC headphones, ¥599 list
@@ -35,32 +33,16 @@ let tmpRoot = ''
 let browser = null
 
 before(async () => {
-  checkPrerequisites()
-  tmpRoot = makeTmp()
-  const dataDir = path.join(tmpRoot, 'data')
-  fs.mkdirSync(dataDir)
-  server = await startServer({ port: await freePort(), dataDir, demo: true })
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+  ;({ server, browser, tmpRoot } = await startDemo())
 })
 
 after(async () => {
-  try {
-    if (browser) await browser.close()
-  } catch {
-    /* ignore */
-  }
+  await stopDemo({ server, browser, tmpRoot })
   browser = null
-  if (server) await server.stop()
   server = null
-  removeTmp(tmpRoot)
 })
 
-async function newContext(viewport) {
-  const ctx = await browser.newContext({ viewport, timezoneId: 'Asia/Shanghai', locale: 'zh-CN' })
-  ctx.setDefaultTimeout(STEP_TIMEOUT)
-  await ctx.addInitScript(() => localStorage.setItem('sellstream.lang', 'zh-CN'))
-  return ctx
-}
+const newContext = (viewport) => newZhContext(browser, viewport)
 
 const money = (fen) => '¥' + (fen / 100).toFixed(2)
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -98,17 +80,12 @@ test('flash sale: launch, count down, buy out, watch the figures, end', { timeou
   const octx = await newContext(DESKTOP)
   const op = await octx.newPage()
   op.on('pageerror', (e) => errors.push(`controller: ${e.message}`))
-  await op.goto(`${server.url}/console/`)
-  await op.waitForURL(/\/console\/login/)
-  await field(op, 'login-username').fill('controller')
-  await field(op, 'login-password').fill('controller-demo')
-  await byTestId(op, 'login-submit').click()
+  await consoleSignIn(op, server.url, 'controller', 'controller-demo')
   await op.waitForURL((u) => !u.pathname.includes('/login'))
 
   // ---- the customer, signed in through the API, in the room on a phone-sized page ----
   const cctx = await newContext(PHONE)
-  const res = await cctx.request.post(server.url + '/api/v1/auth/login', { data: CUSTOMER })
-  assert.equal(res.status(), 200, `customer login: ${res.status()} ${await res.text()}`)
+  await customerSignIn(cctx, server.url, CUSTOMER)
   const me = await cctx.newPage()
   me.on('pageerror', (e) => errors.push(`customer: ${e.message}`))
 

@@ -7,12 +7,14 @@
 // The server runs as `$SELLSTREAM_BIN serve --bind 127.0.0.1:<port> --data-dir <dir> [--demo]`
 // with the repository root as its working directory (a debug build serves ./web/dist from there).
 
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const WEB_DIR = path.resolve(here, '../..')
@@ -187,4 +189,55 @@ export async function settle(page) {
 
 export async function shot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: path.join(RESULTS_DIR, name), fullPage })
+}
+
+// ---------- the shared start-up of the zh-CN story tests ----------
+
+/**
+ * Starts the demo server on a free port and a fresh data dir, and launches Chromium.
+ * Returns `{ server, browser, tmpRoot, dataDir, port }`; `stopDemo` undoes it.
+ */
+export async function startDemo() {
+  checkPrerequisites()
+  const tmpRoot = makeTmp()
+  const dataDir = path.join(tmpRoot, 'data')
+  fs.mkdirSync(dataDir)
+  const port = await freePort()
+  const server = await startServer({ port, dataDir, demo: true })
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+  return { server, browser, tmpRoot, dataDir, port }
+}
+
+/** Closes the browser, stops the server (SIGTERM) and removes the temporary directory. */
+export async function stopDemo({ server, browser, tmpRoot }) {
+  try {
+    if (browser) await browser.close()
+  } catch {
+    /* ignore */
+  }
+  if (server) await server.stop()
+  removeTmp(tmpRoot)
+}
+
+/** A browser context in zh-CN (Asia/Shanghai) with the step timeout. */
+export async function newZhContext(browser, viewport) {
+  const ctx = await browser.newContext({ viewport, timezoneId: 'Asia/Shanghai', locale: 'zh-CN' })
+  ctx.setDefaultTimeout(STEP_TIMEOUT)
+  await ctx.addInitScript(() => localStorage.setItem('sellstream.lang', 'zh-CN'))
+  return ctx
+}
+
+/** Signs a staff member in on the console's login page (the caller waits for what comes next). */
+export async function consoleSignIn(page, baseUrl, username, password) {
+  await page.goto(`${baseUrl}/console/`)
+  await page.waitForURL(/\/console\/login/)
+  await field(page, 'login-username').fill(username)
+  await field(page, 'login-password').fill(password)
+  await byTestId(page, 'login-submit').click()
+}
+
+/** Signs a customer in through the API in `ctx` (its cookie then serves the pages). */
+export async function customerSignIn(ctx, baseUrl, credentials) {
+  const res = await ctx.request.post(baseUrl + '/api/v1/auth/login', { data: credentials })
+  assert.equal(res.status(), 200, `customer login: ${res.status()} ${await res.text()}`)
 }

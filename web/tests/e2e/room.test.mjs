@@ -11,10 +11,7 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import path from 'node:path'
-import fs from 'node:fs'
-import { chromium } from 'playwright-core'
-import { CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT, byTestId, checkPrerequisites, field, freePort, makeTmp, removeTmp, settle, shot, startServer, sleep } from './harness.mjs'
+import { byTestId, consoleSignIn, field, newZhContext, settle, shot, startDemo, startServer, sleep, stopDemo } from './harness.mjs'
 
 const SESSION = 1
 const PHONE = { width: 390, height: 844 }
@@ -27,25 +24,13 @@ let tmpRoot = ''
 let browser = null
 
 before(async () => {
-  checkPrerequisites()
-  tmpRoot = makeTmp()
-  dataDir = path.join(tmpRoot, 'data')
-  fs.mkdirSync(dataDir)
-  port = await freePort()
-  server = await startServer({ port, dataDir, demo: true })
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+  ;({ server, browser, tmpRoot, dataDir, port } = await startDemo())
 })
 
 after(async () => {
-  try {
-    if (browser) await browser.close()
-  } catch {
-    /* ignore */
-  }
+  await stopDemo({ server, browser, tmpRoot })
   browser = null
-  if (server) await server.stop()
   server = null
-  removeTmp(tmpRoot)
 })
 
 /** Letters only: no digit runs (those look like phone numbers to moderation) and no banned words. */
@@ -56,12 +41,7 @@ function stamp() {
   return s
 }
 
-async function newContext(viewport) {
-  const ctx = await browser.newContext({ viewport, timezoneId: 'Asia/Shanghai', locale: 'zh-CN' })
-  ctx.setDefaultTimeout(STEP_TIMEOUT)
-  await ctx.addInitScript(() => localStorage.setItem('sellstream.lang', 'zh-CN'))
-  return ctx
-}
+const newContext = (viewport) => newZhContext(browser, viewport)
 
 /** A viewer: a customer registered (and so signed in) through the API in its own context. */
 async function viewer(phone, nickname, errors) {
@@ -96,11 +76,7 @@ test('live room: viewers and the controller', { timeout: 300_000 }, async (t) =>
   const cctx = await newContext(DESKTOP)
   const c = await cctx.newPage()
   c.on('pageerror', (e) => errors.push(`controller: ${e.message}`))
-  await c.goto(`${server.url}/console/`)
-  await c.waitForURL(/\/console\/login/)
-  await field(c, 'login-username').fill('controller')
-  await field(c, 'login-password').fill('controller-demo')
-  await byTestId(c, 'login-submit').click()
+  await consoleSignIn(c, server.url, 'controller', 'controller-demo')
   await byTestId(c, 'nav-sessions').waitFor()
   await c.goto(`${server.url}/console/sessions/${SESSION}`)
   await byTestId(c, 'open-room-console').click()
