@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use sellstream_accounts::SessionToken;
 use sellstream_core::Timestamp;
-use sellstream_store::{Row, Store};
+use sellstream_store::{value_rows, Row, Store};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -219,7 +219,7 @@ async fn seed(db: &Db, n: usize, stock: i64) -> anyhow::Result<Shop> {
         let tokens: Vec<SessionToken> = ids.iter().map(|_| SessionToken::generate()).collect();
         let sql = format!(
             "INSERT INTO auth_sessions (token_hash, account_id, created_at, expires_at) VALUES {}",
-            rows(ids.len(), 4)
+            value_rows(ids.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for (id, t) in ids.iter().zip(&tokens) {
@@ -266,16 +266,6 @@ async fn seed(db: &Db, n: usize, stock: i64) -> anyhow::Result<Shop> {
         session,
         sku,
     })
-}
-
-fn rows(n: usize, cols: usize) -> String {
-    (0..n)
-        .map(|r| {
-            let p: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
-            format!("({})", p.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// Signs the demo controller in and launches a sale that starts now.

@@ -124,6 +124,17 @@ impl Store {
     }
 }
 
+/// `($1,$2,…),(…)`: the placeholders of a multi-row `VALUES` for `n` rows of `cols` parameters.
+pub fn value_rows(n: usize, cols: usize) -> String {
+    (0..n)
+        .map(|r| {
+            let p: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", p.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Hides a password in a database URL so it can be logged or shown.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -146,6 +157,11 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_rows_number_parameters_in_order() {
+        assert_eq!(value_rows(2, 3), "($1,$2,$3),($4,$5,$6)");
+    }
 
     #[test]
     fn redacts_passwords() {

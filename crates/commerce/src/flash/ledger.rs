@@ -13,7 +13,7 @@ use crate::orders::OrderNotice;
 use crate::pricing::PriceLine;
 use crate::CommerceError;
 use sellstream_core::Timestamp;
-use sellstream_store::{Row, Store};
+use sellstream_store::{value_rows, Row, Store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -740,12 +740,7 @@ async fn fill_addresses(
         };
         for r in rows {
             let read = (|| -> Result<(i64, (i64, String, String)), sqlx::Error> {
-                let address = serde_json::json!({
-                    "recipient": r.try_get::<String, _>("recipient")?,
-                    "phone": r.try_get::<String, _>("phone")?,
-                    "region": r.try_get::<String, _>("region")?,
-                    "detail": r.try_get::<String, _>("detail")?,
-                });
+                let address = crate::orders::address_json(&r)?;
                 Ok((
                     r.try_get("id")?,
                     (
@@ -840,7 +835,7 @@ pub(crate) async fn commit_numbered(
             "INSERT INTO flash_buyers (sale_id, customer_id, quantity) VALUES {}
              ON CONFLICT (sale_id, customer_id) DO UPDATE SET quantity = flash_buyers.quantity + excluded.quantity
              WHERE flash_buyers.quantity + excluded.quantity <= {}",
-            rows(chunk.len(), 3, 1),
+            value_rows(chunk.len(), 3),
             sale.per_customer
         );
         let mut q = sqlx::query(&sql);
@@ -858,7 +853,7 @@ pub(crate) async fn commit_numbered(
                 shipping_fen, total_fen, points_used, points_per_yuan, address, note, price_lines,
                 pay_deadline, created_at, updated_at, flash_sale_id)
              VALUES {} RETURNING id, number",
-            rows(chunk.len(), 17, 1)
+            value_rows(chunk.len(), 17)
         );
         let mut q = sqlx::query(&sql);
         for (b, number) in chunk.iter().zip(nums) {
@@ -907,7 +902,7 @@ pub(crate) async fn commit_numbered(
                 attributes, image, quantity, unit_price, amount, membership, campaign, coupon,
                 points_fen, payable)
              VALUES {}",
-            rows(chunk.len(), 16, 1)
+            value_rows(chunk.len(), 16)
         );
         let mut q = sqlx::query(&sql);
         for (b, id) in chunk.iter().zip(idc) {
@@ -932,7 +927,7 @@ pub(crate) async fn commit_numbered(
         q.execute(&mut *tx).await?;
         let sql = format!(
             "INSERT INTO order_history (order_id, from_state, to_state, actor, actor_id, note, at) VALUES {}",
-            rows(chunk.len(), 7, 1)
+            value_rows(chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
         for (b, id) in chunk.iter().zip(idc) {
@@ -948,7 +943,7 @@ pub(crate) async fn commit_numbered(
         q.execute(&mut *tx).await?;
         let sql = format!(
             "INSERT INTO order_events (kind, order_id, session_id, channel, customer_id, amount, payload, at) VALUES {}",
-            rows(chunk.len(), 8, 1)
+            value_rows(chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
         for (b, id) in chunk.iter().zip(idc) {
@@ -979,7 +974,7 @@ pub(crate) async fn commit_numbered(
             let sql = format!(
                 "INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, expires_at)
                  VALUES {} ON CONFLICT (customer_id, key) DO NOTHING",
-                rows(keyed.len(), 5, 1)
+                value_rows(keyed.len(), 5)
             );
             let mut q = sqlx::query(&sql);
             for (b, id) in &keyed {
@@ -1010,25 +1005,5 @@ fn rows_per_insert(store: &Store) -> usize {
     match store.backend() {
         sellstream_store::Backend::Sqlite => 24,
         sellstream_store::Backend::Postgres => 200,
-    }
-}
-
-/// `($s,$s+1,…),(…)` for `n` rows of `cols` parameters, numbered from `start`.
-fn rows(n: usize, cols: usize, start: usize) -> String {
-    (0..n)
-        .map(|r| {
-            let first = start + r * cols;
-            let params: Vec<String> = (first..first + cols).map(|p| format!("${p}")).collect();
-            format!("({})", params.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rows_number_parameters_in_order() {
-        assert_eq!(super::rows(2, 3, 1), "($1,$2,$3),($4,$5,$6)");
     }
 }

@@ -8,7 +8,7 @@ mod query;
 mod state;
 
 pub use flow::{CallbackOutcome, PaymentInfo, PaymentStarted};
-pub(crate) use place::order_number;
+pub(crate) use place::{address_json, order_number};
 pub use place::{OrderRequest, Origin, PlaceOutcome, IDEMPOTENCY_TTL_MS};
 pub use query::OrderFilter;
 pub use state::{Action, OrderState};
@@ -199,10 +199,6 @@ impl Orders {
     /// The flash-sale stock ledger of this node.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
-    }
-
-    pub fn provider(&self) -> &Arc<dyn PaymentProvider> {
-        &self.provider
     }
 
     /// Order events as they happen (placed, paid, cancelled, refunded).

@@ -487,13 +487,7 @@ impl Orders {
             .fetch_optional(self.store.pool())
             .await?
             .ok_or(CommerceError::NotFound("address", address_id))?;
-            let address = serde_json::json!({
-                "recipient": r.try_get::<String, _>("recipient")?,
-                "phone": r.try_get::<String, _>("phone")?,
-                "region": r.try_get::<String, _>("region")?,
-                "detail": r.try_get::<String, _>("detail")?,
-            });
-            (address.to_string(), r.try_get("nickname")?)
+            (address_json(&r)?.to_string(), r.try_get("nickname")?)
         };
         let (quote, settings) = self
             .flash_quote_with(customer_id, req, sale, &hot.settings)
@@ -632,12 +626,7 @@ impl Orders {
         .fetch_optional(self.store.pool())
         .await?
         .ok_or(CommerceError::NotFound("address", address_id))?;
-        Ok(serde_json::json!({
-            "recipient": r.try_get::<String, _>("recipient")?,
-            "phone": r.try_get::<String, _>("phone")?,
-            "region": r.try_get::<String, _>("region")?,
-            "detail": r.try_get::<String, _>("detail")?,
-        }))
+        Ok(address_json(&r)?)
     }
 
     async fn sku_facts(
@@ -706,6 +695,16 @@ impl Orders {
         }
         Ok(())
     }
+}
+
+/// The address an order copies, from a row with `recipient`, `phone`, `region` and `detail`.
+pub(crate) fn address_json(r: &sellstream_store::AnyRow) -> Result<serde_json::Value, sqlx::Error> {
+    Ok(serde_json::json!({
+        "recipient": r.try_get::<String, _>("recipient")?,
+        "phone": r.try_get::<String, _>("phone")?,
+        "region": r.try_get::<String, _>("region")?,
+        "detail": r.try_get::<String, _>("detail")?,
+    }))
 }
 
 struct SkuFacts {

@@ -98,23 +98,7 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<LogCmd>) {
 async fn write(store: &Store, rows: &[LogRow]) -> Result<(), sqlx::Error> {
     let mut tx = store.pool().begin().await?;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let b = i * 8;
-                format!(
-                    "(${},${},${},${},${},${},${},${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(",");
+        let values = sellstream_store::value_rows(chunk.len(), 8);
         let sql = format!(
             "INSERT INTO room_events (session_id, seq, kind, actor_id, ref_id, amount, payload, at) VALUES {values}
              ON CONFLICT (session_id, seq) DO NOTHING"

@@ -252,24 +252,24 @@ impl Sessions {
             .collect())
     }
 
-    /// The live prices (SKU id → fen) that apply to an order placed now from session `id`: the
-    /// session must be live.
-    pub async fn prices_now(&self, id: i64) -> Result<HashMap<i64, i64>, LiveError> {
+    /// The session an order placed now comes from, with the live prices (SKU id → fen) that
+    /// apply: the session must be live.
+    pub async fn prices_now(&self, id: i64) -> Result<(LiveSession, HashMap<i64, i64>), LiveError> {
         let session = self.get(id).await?;
         if session.state != SessionState::Live {
             return Err(LiveError::Invalid(format!(
                 "session_id: session {id} is not live"
             )));
         }
-        Ok(
+        let prices =
             sqlx::query("SELECT sku_id, price_fen FROM session_prices WHERE session_id = $1")
                 .bind(id)
                 .fetch_all(self.store.pool())
                 .await?
                 .iter()
                 .map(|r| (r.get(0), r.get(1)))
-                .collect(),
-        )
+                .collect();
+        Ok((session, prices))
     }
 
     /// Sets the live prices of a product in the bag (replacing its earlier ones; an empty list

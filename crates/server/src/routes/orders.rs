@@ -30,8 +30,7 @@ async fn origin(state: &AppState, session_id: Option<i64>) -> Result<Origin, Api
             live_prices: HashMap::new(),
         });
     };
-    let live_prices = state.sessions.prices_now(id).await?;
-    let session = state.sessions.get(id).await?;
+    let (session, live_prices) = state.sessions.prices_now(id).await?;
     Ok(Origin {
         session_id: Some(id),
         channel: session.channel,
