@@ -7,6 +7,7 @@ mod limiter;
 mod model;
 mod password;
 mod service;
+mod sessions;
 mod token;
 pub mod validate;
 

@@ -1,28 +1,23 @@
-use crate::model::{Account, AccountKind, HostRef, NewCustomer, NewStaff, Role, StaffPatch};
+use crate::model::{Account, HostRef, NewCustomer, NewStaff, Role, StaffPatch};
 use crate::{password, validate, AccountsError, SessionToken};
 use sellstream_core::{Page, PageRequest, Timestamp};
 use sellstream_store::{unique_violation, AnyRow, Row, Store};
 use std::collections::BTreeSet;
 
-/// How long a sign-in session lasts.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use crate::sessions::{account_from_row, Sessions, ACCOUNT_COLUMNS};
 
+/// How long a sign-in session lasts.
 pub const SESSION_TTL_SECS: i64 = 14 * 24 * 3600;
 
 /// The accounts service: everything about who someone is.
 #[derive(Clone)]
 pub struct Accounts {
     store: Store,
-    /// Sessions resolved in the last [`SESSION_CACHE`]: a buyer tapping during a flash sale
-    /// costs no lookup per tap. Signing out, a new password or a change to a staff account
-    /// clears it on this node; other nodes notice within the same time.
-    resolved: Arc<Mutex<HashMap<String, (Instant, Account)>>>,
+    /// Sessions resolved in the last two seconds: a buyer tapping during a flash sale costs no
+    /// lookup per tap, and first taps are looked up together. Signing out, a new password or a
+    /// change to a staff account clears it on this node; other nodes notice within the same time.
+    sessions: Sessions,
 }
-
-/// How long a resolved session is trusted without asking the database again.
-pub const SESSION_CACHE: Duration = Duration::from_secs(2);
 
 /// The result of a successful sign-in.
 #[derive(Debug)]
@@ -32,22 +27,16 @@ pub struct SignIn {
     pub account: Account,
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "id, kind, username, nickname, phone, email, disabled, created_at, password_hash";
-
 impl Accounts {
     pub fn new(store: Store) -> Self {
         Self {
+            sessions: Sessions::new(store.clone()),
             store,
-            resolved: Arc::default(),
         }
     }
 
     fn forget_sessions(&self) {
-        self.resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.sessions.forget();
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -195,45 +184,11 @@ impl Accounts {
 
     /// The account behind a live session token, or `None` when unknown, expired or disabled.
     pub async fn resolve(&self, token: &SessionToken) -> Result<Option<Account>, AccountsError> {
-        let hash = token.hashed();
-        if let Some((at, account)) = self
-            .resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&hash)
-        {
-            if at.elapsed() < SESSION_CACHE {
-                return Ok(Some(account.clone()));
-            }
-        }
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM auth_sessions s JOIN accounts a ON a.id = s.account_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled = FALSE",
-            ACCOUNT_COLUMNS
-                .split(", ")
-                .map(|c| format!("a.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .bind(&hash)
-        .bind(Timestamp::now().millis())
-        .fetch_optional(self.store.pool())
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let account = self.with_roles(account_from_row(&r)?).await?;
-        let mut cache = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= 100_000 {
-            cache.retain(|_, (at, _)| at.elapsed() < SESSION_CACHE);
-        }
-        cache.insert(hash, (Instant::now(), account.clone()));
-        Ok(Some(account))
+        self.sessions.resolve(token.hashed()).await
     }
 
     pub async fn end_session(&self, token: &SessionToken) -> Result<(), AccountsError> {
-        self.resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&token.hashed());
+        self.sessions.forget_one(&token.hashed());
         sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
             .bind(token.hashed())
             .execute(self.store.pool())
@@ -421,21 +376,8 @@ impl Accounts {
         )
     }
 
-    async fn with_roles(&self, mut account: Account) -> Result<Account, AccountsError> {
-        if account.kind == AccountKind::Staff {
-            let rows =
-                sqlx::query("SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role")
-                    .bind(account.id)
-                    .fetch_all(self.store.pool())
-                    .await?;
-            account.roles = rows
-                .iter()
-                .filter_map(|r| r.try_get::<String, _>(0).ok())
-                .filter_map(|s| Role::parse(&s))
-                .collect();
-            account.roles.sort();
-        }
-        Ok(account)
+    async fn with_roles(&self, account: Account) -> Result<Account, AccountsError> {
+        crate::sessions::with_roles(&self.store, account).await
     }
 }
 
@@ -467,24 +409,5 @@ fn sqlx_insert(
             value: value.to_owned(),
         },
         None => e.into(),
-    })
-}
-
-fn account_from_row(r: &AnyRow) -> Result<Account, sqlx::Error> {
-    let kind: String = r.try_get("kind")?;
-    Ok(Account {
-        id: r.try_get("id")?,
-        kind: if kind == "staff" {
-            AccountKind::Staff
-        } else {
-            AccountKind::Customer
-        },
-        username: r.try_get("username")?,
-        nickname: r.try_get("nickname")?,
-        phone: r.try_get("phone")?,
-        email: r.try_get("email")?,
-        roles: Vec::new(),
-        disabled: sellstream_store::get_flag(r, "disabled")?,
-        created_at: Timestamp::from_millis(r.try_get("created_at")?),
     })
 }

@@ -178,7 +178,60 @@ async fn brand_settings_are_public_and_admin_edited(app: TestApp) {
     assert_error(&bad, 422, "validation_failed");
 }
 
+/// First taps arrive together when a sale opens: their sessions are looked up in batches, and
+/// every request must still get its own account, never a neighbour's, and a signed-out or
+/// unknown token none.
+async fn many_first_taps_at_once_each_get_their_own_account(app: TestApp) {
+    let accounts = sellstream_accounts::Accounts::new(app.store.clone());
+    let mut tokens = Vec::new();
+    for phone in ["13900000001", "13900000002", "13900000003"] {
+        let token = app.customer(phone).await;
+        let (_, me) = app.get("/api/v1/auth/me", &token).await;
+        let account = accounts.get(me["id"].as_i64().unwrap()).await.unwrap();
+        tokens.push((token, me["id"].clone()));
+        for _ in 0..40 {
+            let more = accounts
+                .start_session(account.clone(), None, None)
+                .await
+                .unwrap();
+            tokens.push((more.token.as_str().to_owned(), me["id"].clone()));
+        }
+    }
+    let staff = app.staff("cat", &[Role::Controller]).await;
+    let (_, cat) = app.get("/api/v1/auth/me", &staff).await;
+    tokens.push((staff, cat["id"].clone()));
+    let gone = tokens[5].0.clone();
+    let (s, _) = app.post("/api/v1/auth/logout", &gone, json!({})).await;
+    assert_eq!(s, 204);
+    // Each token several times, interleaved, plus unknown ones.
+    let mut asks: Vec<(String, serde_json::Value)> = Vec::new();
+    for round in 0..3 {
+        for (i, (t, id)) in tokens.iter().enumerate() {
+            let expected = if *t == gone { json!(null) } else { id.clone() };
+            asks.push((t.clone(), expected));
+            if (i + round) % 17 == 0 {
+                asks.push((format!("ss_{round}_{i}_not_a_session"), json!(null)));
+            }
+        }
+    }
+    let answers =
+        futures_util::future::join_all(asks.iter().map(|(t, _)| app.get("/api/v1/auth/me", t)))
+            .await;
+    for ((_, expected), (status, body)) in asks.iter().zip(answers) {
+        if expected.is_null() {
+            assert_eq!(status, 401, "{body}");
+        } else {
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(&body["id"], expected);
+            if body["id"] == cat["id"] {
+                assert_eq!(body["roles"], json!(["controller"]));
+            }
+        }
+    }
+}
+
 crate::on_both_backends!(
+    many_first_taps_at_once_each_get_their_own_account,
     staff_sign_in_sets_a_safe_cookie_and_logout_ends_it,
     wrong_passwords_are_refused_then_rate_limited,
     customers_register_by_phone_or_email_once,
