@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod flash_bench;
+mod media;
 mod simulate;
 mod user;
 
@@ -54,6 +55,11 @@ enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Run the media server (nginx with the RTMP module) on this host, supervised; sellstream
+    /// may run elsewhere (`--server-url`).
+    Media(media::MediaRunArgs),
+    /// Write the media server's nginx configuration for the current settings.
+    MediaConfig(media::MediaConfigArgs),
     /// Load generators that print their figures next to a baseline measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -136,6 +142,12 @@ struct ServeArgs {
     /// redis://127.0.0.1:6379).
     #[arg(long, env = "SELLSTREAM_REDIS_URL")]
     redis_url: Option<String>,
+    /// Start and supervise the media server (nginx with the RTMP module) on this machine, so
+    /// hosts can stream from OBS and viewers watch HLS.
+    #[arg(long, env = "SELLSTREAM_MEDIA")]
+    media: bool,
+    #[command(flatten)]
+    media_args: media::MediaArgs,
 }
 
 /// Large allocations (argon2's 19 MiB password-hashing blocks) go straight to the kernel and back.
@@ -188,6 +200,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user::run(cmd).await,
+        Command::Media(args) => media::run(args).await,
+        Command::MediaConfig(args) => media::write_config(args),
         Command::Bench(BenchCommand::Room(args)) => bench::run(args).await,
         Command::Bench(BenchCommand::Crash(args)) => flash_bench::crash(args).await,
         Command::Bench(BenchCommand::FlashSale(args)) => {
@@ -205,29 +219,74 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("while binding {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    let media_secret = args
+        .media_args
+        .media_secret
+        .clone()
+        .unwrap_or_else(media::random_secret);
+    let media_dir = args.media_args.dir(&args.db.data_dir);
+    let nginx = args.media.then(|| {
+        args.media_args.nginx(
+            media_dir.clone(),
+            &media::callback_base(addr),
+            &media_secret,
+        )
+    });
     let state = AppState::new(
         store.clone(),
         ServerConfig {
             web_dir: args.web_dir,
             secure_cookies: args.secure_cookies,
-            rooms: Default::default(),
+            rooms: sellstream_live::RoomConfig {
+                media: args.media_args.urls(addr, args.demo),
+                ..Default::default()
+            },
             sandbox_secret: args.sandbox_secret,
             buys_per_customer: None,
             redis_url: args.redis_url,
+            media_secret: Some(media_secret),
+            media_hls_dir: nginx.as_ref().map(|n| n.hls_dir()),
+            media_control: args.media.then(|| args.media_args.control_url()),
         },
     )
     .await
     .context("while starting the room engine")?;
+    let (stop_media, media_stopped) = tokio::sync::watch::channel(false);
+    let media_task = match nginx {
+        Some(n) => match sellstream_media::supervisor::check(&n).await {
+            Ok(bin) => {
+                let st = state.clone();
+                let mut stopped = media_stopped.clone();
+                Some(tokio::spawn(sellstream_media::supervisor::run(
+                    n,
+                    bin,
+                    move || {
+                        let st = st.clone();
+                        async move { sellstream_server::media_restarted(&st).await }
+                    },
+                    async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    },
+                )))
+            }
+            Err(why) => {
+                tracing::error!("video is off: {why}");
+                eprintln!("video is off: {why}");
+                None
+            }
+        },
+        None => None,
+    };
     sellstream_server::spawn_order_clock(state.clone());
     let rooms = state.rooms.clone();
     if args.simulate {
         simulate::start(state.clone());
     }
     spawn_housekeeping(state.clone());
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .with_context(|| format!("while binding {}", args.bind))?;
-    let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend().name(), startup_ms = started.elapsed().as_millis() as u64, "sellstream listening");
     let base = format!("http://{addr}");
     println!("sellstream is running at {base}");
@@ -239,6 +298,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     sellstream_server::serve(listener, sellstream_server::app(state), shutdown_signal()).await;
     tracing::info!("shutting down");
+    let _ = stop_media.send(true);
+    if let Some(task) = media_task {
+        let _ = task.await;
+    }
     rooms.shutdown().await;
     store.close().await;
     Ok(())
@@ -259,7 +322,7 @@ fn spawn_housekeeping(state: AppState) {
     });
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -407,3 +407,272 @@ fn a_flash_sale_killed_at_random_moments_loses_and_oversells_nothing() {
         assert!(v["acknowledged"].as_u64().unwrap() > 0, "{out}");
     }
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Streams a test pattern to `url` (an encoder, as OBS would), quietly.
+fn encoder(url: &str, seconds: u32) -> Child {
+    Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25"])
+        .args(["-t", &seconds.to_string()])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "zerolatency",
+        ])
+        .args(["-g", "25", "-pix_fmt", "yuv420p", "-f", "flv", url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for an encoder to give up; `None` if it is still streaming after `secs`.
+fn exits_within(child: &mut Child, secs: u64) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+fn media_tools_here() -> bool {
+    let have = |bin: &str| {
+        Command::new(bin)
+            .arg(if bin == "nginx" { "-v" } else { "-version" })
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let module = std::path::Path::new("/usr/lib/nginx/modules/ngx_rtmp_module.so").exists();
+    have("nginx") && have("ffmpeg") && module
+}
+
+#[tokio::test]
+async fn an_encoder_streams_through_nginx_into_the_room_and_bad_keys_are_refused() {
+    if !media_tools_here() {
+        assert!(
+            std::env::var_os("SELLSTREAM_TEST_REQUIRE_MEDIA").is_none(),
+            "nginx with the RTMP module and ffmpeg are required here"
+        );
+        eprintln!("skipped: needs nginx, libnginx-mod-rtmp and ffmpeg");
+        return;
+    }
+    let dir = TempDir::new("media");
+    let (rtmp, hls) = (free_port(), free_port());
+    let server = start(
+        &dir,
+        &[
+            "--demo",
+            "--media",
+            "--rtmp-host",
+            "127.0.0.1",
+            "--rtmp-port",
+            &rtmp.to_string(),
+            "--hls-port",
+            &hls.to_string(),
+        ],
+    );
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "operator", "password": "operator-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let get = |path: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let r = http.get(path).bearer_auth(token).send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    // A scheduled session: the first publish starts it.
+    let (_, upcoming) = get(format!("{base}/api/v1/public/sessions?state=scheduled")).await;
+    let session = upcoming["items"][0]["id"].as_i64().unwrap();
+    let key_url = format!("{base}/api/v1/sessions/{session}/stream-key");
+    let (s, none) = get(key_url.clone()).await;
+    assert_eq!((s, none["exists"].clone()), (200, serde_json::json!(false)));
+    let issued: serde_json::Value = http
+        .post(&key_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = issued["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        issued["server_url"],
+        format!("rtmp://127.0.0.1:{rtmp}/live")
+    );
+    let (_, status) = get(key_url.clone()).await;
+    assert!(
+        !status.to_string().contains(&key),
+        "the key is shown once: {status}"
+    );
+    assert_eq!(status["hint"], issued["hint"]);
+
+    let url = format!("rtmp://127.0.0.1:{rtmp}/live/{key}");
+    let mut good = encoder(&url, 120);
+    let mut publishing = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (_, s) = get(key_url.clone()).await;
+        if s["publishing"] == true {
+            publishing = s;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(publishing["publishing"], true, "the encoder is let in");
+    let (_, public) = get(format!("{base}/api/v1/public/sessions/{session}")).await;
+    assert_eq!(
+        public["state"], "live",
+        "the first publish starts the session"
+    );
+    assert_eq!(public["video"]["state"], "live");
+    let playlist_url = format!("{base}{}", public["video"]["hls_url"].as_str().unwrap());
+    assert_eq!(
+        playlist_url,
+        format!("{base}/media/hls/session-{session}.m3u8")
+    );
+    let mut playlist = String::new();
+    for _ in 0..100 {
+        let r = http.get(&playlist_url).send().await.unwrap();
+        if r.status() == 200 {
+            playlist = r.text().await.unwrap();
+            if playlist.contains(".ts") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(playlist.starts_with("#EXTM3U"), "{playlist}");
+    let segment = playlist.lines().find(|l| l.ends_with(".ts")).unwrap();
+    let r = http
+        .get(format!("{base}/media/hls/{segment}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "video/mp2t");
+    assert!(r.bytes().await.unwrap().len() > 1000);
+
+    // A wrong key and a second encoder on the same key are refused; the first streams on.
+    let mut wrong = encoder(
+        &format!("rtmp://127.0.0.1:{rtmp}/live/ss_{}", "x".repeat(32)),
+        30,
+    );
+    let mut twice = encoder(&url, 30);
+    for (what, enc) in [
+        ("a wrong key", &mut wrong),
+        ("a second encoder", &mut twice),
+    ] {
+        let s = exits_within(enc, 20).unwrap_or_else(|| panic!("{what} was let in"));
+        assert!(!s.success(), "{what} is refused");
+    }
+    assert!(
+        good.try_wait().unwrap().is_none(),
+        "the first encoder streams on"
+    );
+
+    // Rotating the key drops the encoder that used the old one; the old key is refused after.
+    let rotated: serde_json::Value = http
+        .post(&key_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(rotated["key"], issued["key"]);
+    assert!(
+        exits_within(&mut good, 20).is_some(),
+        "the old key's encoder is dropped"
+    );
+    let (_, after) = get(key_url.clone()).await;
+    assert_eq!(after["publishing"], false);
+    assert!(after["last_publish_ended_at"].is_string());
+    let (_, public) = get(format!("{base}/api/v1/public/sessions/{session}")).await;
+    assert_eq!(public["video"]["state"], "offline");
+    let mut old = encoder(&url, 30);
+    assert!(!exits_within(&mut old, 20)
+        .expect("the old key is refused")
+        .success());
+
+    // An ended session takes no stream and no new key.
+    let ended = http
+        .post(format!("{base}/api/v1/sessions/{session}/transition"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"to": "ended"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 200);
+    let new_key = http
+        .post(&key_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new_key.status(), 409);
+    let new_url = format!(
+        "rtmp://127.0.0.1:{rtmp}/live/{}",
+        rotated["key"].as_str().unwrap()
+    );
+    let mut late = encoder(&new_url, 30);
+    assert!(!exits_within(&mut late, 20)
+        .expect("an ended session refuses")
+        .success());
+
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for outcome in ["accepted", "bad_key", "busy", "session_closed"] {
+        assert!(
+            metrics.contains(&format!(
+                "sellstream_media_publishes_total{{kind=\"{outcome}\"}}"
+            )),
+            "{outcome} counted: {metrics}"
+        );
+    }
+    // Keys never reach a log.
+    for entry in std::fs::read_dir(dir.0.join("media/logs")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains(&key) && !text.contains(&key[3..]), "{text}");
+    }
+    let conf = dir.0.join("media/nginx.conf").display().to_string();
+    assert!(terminate(server).success());
+    let left = Command::new("pgrep").args(["-f", &conf]).output().unwrap();
+    assert!(left.stdout.is_empty(), "nginx stops with sellstream");
+}

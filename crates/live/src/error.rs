@@ -24,6 +24,8 @@ pub enum LiveError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Commerce(#[from] CommerceError),
+    #[error(transparent)]
+    Media(#[from] sellstream_media::MediaError),
 }
 
 impl From<sqlx::Error> for LiveError {
@@ -42,6 +44,7 @@ impl Coded for LiveError {
             Self::AlreadyInBag(_) => ErrorCode::AlreadyInBag,
             Self::Store(e) => e.code(),
             Self::Commerce(e) => e.code(),
+            Self::Media(e) => e.code(),
         }
     }
 }

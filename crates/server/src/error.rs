@@ -73,6 +73,7 @@ domain_errors!(
     sellstream_accounts::AccountsError,
     sellstream_commerce::CommerceError,
     sellstream_live::LiveError,
+    sellstream_media::MediaError,
     sellstream_ops::OpsError,
     sellstream_store::StoreError
 );

@@ -18,6 +18,7 @@ pub use background::spawn_order_clock;
 pub use error::{ApiError, ErrorBody};
 pub use listen::serve;
 pub use metrics::Metrics;
+pub use routes::media::media_restarted;
 pub use state::{AppState, ServerConfig};
 
 use axum::extract::DefaultBodyLimit;
@@ -47,6 +48,10 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(routes::health::router())
         .route("/ws/rooms/{id}", axum::routing::get(routes::room::room_ws))
+        .route(
+            "/media/hls/{file}",
+            axum::routing::get(routes::media::hls_file),
+        )
         .nest("/api", Router::new().fallback(error::api_not_found))
         .fallback(web::serve)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -54,6 +54,8 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
+                // nginx-rtmp reads the `Location` of a publish redirect case-sensitively.
+                .title_case_headers(true)
                 .header_read_timeout(HEADER_TIMEOUT);
             let mut conn = pin!(builder
                 .serve_connection(TokioIo::new(sock), service)

@@ -45,6 +45,8 @@ pub struct Metrics {
     pub orders: Family<KindLabels, Counter>,
     /// Payment callbacks by outcome (paid, duplicate, refunded_late, not_paid, or the error code).
     pub payment_callbacks: Family<KindLabels, Counter>,
+    /// The media server's publish callbacks by outcome.
+    pub media_publishes: Family<KindLabels, Counter>,
 }
 
 /// The flash-sale ledger's figures per sale, read at each scrape.
@@ -268,6 +270,12 @@ impl Metrics {
             "Payment provider callbacks by outcome; invalid_signature counts forgeries and replays",
             payment_callbacks.clone(),
         );
+        let media_publishes = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "media_publishes",
+            "Publish callbacks from the media server by outcome (accepted, bad_key, session_closed, busy, bad_secret, stopped)",
+            media_publishes.clone(),
+        );
         registry.register(
             "build",
             "Version and database backend",
@@ -285,6 +293,7 @@ impl Metrics {
             db_idle_connections,
             orders,
             payment_callbacks,
+            media_publishes,
         }
     }
 

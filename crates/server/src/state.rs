@@ -24,6 +24,14 @@ pub struct ServerConfig {
     pub buys_per_customer: Option<(u32, u32)>,
     /// Redis for the bench's `redis_lua` baseline strategy only (default redis://127.0.0.1:6379).
     pub redis_url: Option<String>,
+    /// The secret the media server passes back on its callbacks (random per start when not set:
+    /// then only a media server this process configured can call).
+    pub media_secret: Option<String>,
+    /// Serve the HLS files in this folder at `/media/hls/` (media on this machine).
+    pub media_hls_dir: Option<PathBuf>,
+    /// nginx-rtmp's control endpoint (`http://127.0.0.1:8935/control`), to drop a publisher whose
+    /// key was revoked or whose session ended.
+    pub media_control: Option<String>,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -46,6 +54,10 @@ pub struct AppState {
     /// Order placing per customer and per address.
     pub buy_limits: Arc<crate::limit::BuyLimits>,
     pub metrics: Arc<Metrics>,
+    /// Stream keys and publishes.
+    pub media: sellstream_media::Media,
+    /// The media callbacks' secret (from the config, or drawn at start).
+    pub media_secret: Arc<str>,
     pub config: Arc<ServerConfig>,
 }
 
@@ -64,6 +76,15 @@ impl AppState {
                 .collect()
         });
         let sandbox = Arc::new(SandboxProvider::new(secret));
+        let media_secret: Arc<str> = config
+            .media_secret
+            .clone()
+            .unwrap_or_else(|| {
+                (0..32)
+                    .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
+                    .collect()
+            })
+            .into();
         let orders = Orders::new(store.clone(), sandbox.clone(), config.redis_url.clone());
         let ledger = orders.ledger().clone();
         let state = Self {
@@ -79,6 +100,8 @@ impl AppState {
             catalog,
             brand: BrandSettings::new(store.clone()),
             channels: Channels::new(store.clone()),
+            media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
+            media_secret,
             limiter: Arc::new(SignInLimiter::standard()),
             buy_limits: Arc::new(crate::limit::BuyLimits::new(config.buys_per_customer)),
             config: Arc::new(config),

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_addresses"),
     migration!(6, "0006_orders"),
     migration!(7, "0007_flash_sales"),
+    migration!(8, "0008_media"),
 ];
 
 #[derive(Debug, Default)]

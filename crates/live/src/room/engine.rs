@@ -40,6 +40,8 @@ pub struct RoomConfig {
     /// Viewers get at most this many chat messages a second; above it chat is sampled fairly
     /// (controllers still get all of it).
     pub chat_per_viewer_per_second: u32,
+    /// Where the room's video plays from.
+    pub media: sellstream_media::MediaUrls,
 }
 
 impl Default for RoomConfig {
@@ -50,6 +52,7 @@ impl Default for RoomConfig {
             send_buffer: 64 * 1024,
             idle_stop: Duration::from_secs(300),
             chat_per_viewer_per_second: 30,
+            media: sellstream_media::MediaUrls::default(),
         }
     }
 }
@@ -143,6 +146,8 @@ pub(crate) enum Cmd {
         sale: i64,
         remaining: i64,
     },
+    /// The host's stream started or stopped (the room's `video` object).
+    Video(Value),
     State(SessionState),
     Stats(oneshot::Sender<RoomStats>),
     Stop(oneshot::Sender<()>),
@@ -409,6 +414,11 @@ impl Rooms {
             .filter(|s| s.phase != sellstream_commerce::flash::SalePhase::Ended)
             .map(|s| s.room_json())
             .collect();
+        rec.state.video =
+            sellstream_media::Media::new(self.inner.store.clone(), self.inner.config.media.clone())
+                .video(session_id)
+                .await
+                .map_err(|e| internal(e.into()))?;
         rec.state.banned = log::banned(&self.inner.store).await.map_err(internal)?;
         rec.state.followers = log::followers(&self.inner.store, session.host_id)
             .await
@@ -497,6 +507,13 @@ impl Rooms {
     pub async fn flash_sale(&self, session_id: i64, sale: Value) {
         if let Some(tx) = self.running(session_id).await {
             let _ = tx.send(Cmd::Flash(sale)).await;
+        }
+    }
+
+    /// The host's stream started or stopped: `video` is what viewers play now.
+    pub async fn video(&self, session_id: i64, video: Value) {
+        if let Some(tx) = self.running(session_id).await {
+            let _ = tx.send(Cmd::Video(video)).await;
         }
     }
 
@@ -861,6 +878,12 @@ impl Room {
                         c["left"] = json!(left);
                         self.state.coupon_dirty = true;
                     }
+                }
+            }
+            Cmd::Video(video) => {
+                if self.state.video != video {
+                    self.state.video = video.clone();
+                    self.record(vec![event("video", video)], now);
                 }
             }
             Cmd::Flash(sale) => {

@@ -189,6 +189,8 @@ pub struct RoomState {
     pub flash: Vec<Value>,
     /// Flash sales whose remaining units changed this tick (sent once per tick).
     pub flash_dirty: Vec<i64>,
+    /// What the room plays: the live stream, the demo clip, or nothing (the cover).
+    pub video: Value,
     /// The offered coupon's count left changed this tick.
     pub coupon_dirty: bool,
     pub poll: Option<Poll>,
@@ -259,6 +261,7 @@ impl RoomState {
             "announcement": self.announcement.as_ref().map(|(t, at)| json!({"text": t, "at": at})),
             "coupon": self.coupon,
             "flash_sales": self.flash.iter().map(flash_now).collect::<Vec<_>>(),
+            "video": self.video,
             "poll": self.poll.as_ref().map(Poll::json),
             "lottery": self.lottery.as_ref().map(Lottery::json),
             "questions": self.questions.iter().map(Question::json).collect::<Vec<_>>(),

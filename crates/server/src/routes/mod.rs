@@ -6,6 +6,7 @@ pub mod brand;
 pub mod categories;
 pub mod flash;
 pub mod health;
+pub mod media;
 pub mod members;
 pub mod moderation;
 pub mod orders;
@@ -95,4 +96,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(moderation::list, moderation::add))
         .routes(routes!(moderation::remove))
         .routes(routes!(moderation::check))
+        .routes(routes!(
+            media::key_status,
+            media::issue_key,
+            media::revoke_key
+        ))
+        .routes(routes!(media::on_publish))
+        .routes(routes!(media::on_publish_done))
+        .routes(routes!(media::on_restarted))
 }

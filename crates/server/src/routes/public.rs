@@ -42,12 +42,25 @@ pub async fn sessions(
 
 /// A session with the on-shelf products of its bag (no sign-in).
 #[utoipa::path(get, path = "/api/v1/public/sessions/{id}", security(()), tag = "public", params(("id" = i64, Path)),
-    responses((status = 200, body = PublicSession), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PublicSessionWithVideo), (status = 404, body = ErrorBody)))]
 pub async fn session(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> Result<axum::Json<PublicSession>, ApiError> {
-    Ok(axum::Json(state.sessions.public(id).await?))
+) -> Result<axum::Json<PublicSessionWithVideo>, ApiError> {
+    Ok(axum::Json(PublicSessionWithVideo {
+        session: state.sessions.public(id).await?,
+        video: state.media.video(id).await?,
+    }))
+}
+
+/// A public session and what its room plays.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PublicSessionWithVideo {
+    #[serde(flatten)]
+    pub session: PublicSession,
+    /// `{"state": "live"|"offline", "hls_url", "demo_clip_url", "since"}`.
+    #[schema(value_type = Object)]
+    pub video: serde_json::Value,
 }
 
 /// A session's drawn lotteries with winners, seed and entrants, so anyone can re-run a draw

@@ -119,6 +119,9 @@ pub async fn transition(
         staff.require(RUNNERS)?;
     }
     let session = state.sessions.transition(id, req.to).await?;
+    if !session.state.is_open() {
+        super::media::end_stream(&state, id, "session over").await;
+    }
     state.rooms.state_changed(id, session.state).await;
     Ok(axum::Json(session))
 }

@@ -5,6 +5,7 @@ mod common;
 mod auth;
 mod checkout;
 mod flash;
+mod media;
 mod orders;
 mod platform;
 mod products;

@@ -1,0 +1,13 @@
+//! Video without a home-made media server: nginx with the RTMP module ingests the host's stream
+//! and serves HLS; sellstream keeps each session's stream key (hashed), answers nginx's publish
+//! callbacks, writes nginx's configuration and supervises it.
+
+mod error;
+mod keys;
+pub mod nginx;
+mod service;
+pub mod supervisor;
+
+pub use error::MediaError;
+pub use keys::StreamKey;
+pub use service::{stream_name, IssuedKey, KeyStatus, Media, MediaUrls, PublishGrant};

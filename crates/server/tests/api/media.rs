@@ -1,0 +1,206 @@
+//! Stream keys and the media server's callbacks, with nginx played by the test (the real nginx
+//! is in the CLI's test).
+
+use crate::common::{assert_error, TestApp};
+use crate::room::Viewer;
+use reqwest::StatusCode;
+use sellstream_accounts::Role;
+use serde_json::{json, Value};
+
+async fn hook(
+    app: &TestApp,
+    path: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, String) {
+    let res = app
+        .client
+        .post(format!(
+            "{}/api/v1/media/hooks/{path}?secret={secret}",
+            app.base
+        ))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, res.text().await.unwrap())
+}
+
+fn publish<'a>(key: &'a str, client: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("call", "publish"),
+        ("app", "live"),
+        ("name", key),
+        ("addr", "192.0.2.7"),
+        ("clientid", client),
+        ("tcurl", "rtmp://media.example.com:19350/live"),
+    ]
+}
+
+async fn a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream(app: TestApp) {
+    let op = app.staff("olga", &[Role::Operator]).await;
+    let analyst = app.staff("andy", &[Role::Analyst]).await;
+    let (s, sess) = app
+        .post(
+            "/api/v1/sessions",
+            &op,
+            json!({"title": "新品首发", "theme": "new_launch",
+            "scheduled_start": "2026-01-01T12:00:00Z", "scheduled_end": "2026-01-01T14:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sess}");
+    let id = sess["id"].as_i64().unwrap();
+    let key_path = format!("/api/v1/sessions/{id}/stream-key");
+    assert_error(&app.get(&key_path, &analyst).await, 403, "forbidden");
+    let (_, none) = app.get(&key_path, &op).await;
+    assert_eq!(none["exists"], false);
+    let (s, issued) = app.post(&key_path, &op, json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{issued}");
+    let key = issued["key"].as_str().unwrap().to_owned();
+    let (_, status) = app.get(&key_path, &op).await;
+    assert_eq!(status["exists"], true);
+    assert!(!status.to_string().contains(&key), "shown once: {status}");
+    // Only the hash is stored.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT key_hash FROM stream_keys")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|h| h.len() == 64 && !h.contains(&key)));
+
+    let secret = app.state.media_secret.to_string();
+    // A wrong secret, a malformed key, an unknown key: refused.
+    assert_eq!(
+        hook(&app, "publish", "nope", &publish(&key, "1")).await.0,
+        403
+    );
+    assert_eq!(
+        hook(&app, "publish", &secret, &publish("hello", "1"))
+            .await
+            .0,
+        403
+    );
+    let unknown = format!("ss_{}", "A".repeat(32));
+    let (s, _, body) = hook(&app, "publish", &secret, &publish(&unknown, "1")).await;
+    assert_eq!(s, 403);
+    assert!(!body.contains(&unknown), "{body}");
+
+    // The good key: relayed to nginx's `show` application under the session's stream name; the
+    // scheduled session goes live and the room hears it.
+    let (s, location, _) = hook(&app, "publish", &secret, &publish(&key, "7")).await;
+    assert_eq!(s, 302);
+    assert_eq!(
+        location,
+        format!("rtmp://127.0.0.1:19350/show/session-{id}")
+    );
+    let (_, public) = app.get(&format!("/api/v1/public/sessions/{id}"), "").await;
+    assert_eq!(public["state"], "live");
+    assert_eq!(public["video"]["state"], "live");
+    assert_eq!(
+        public["video"]["hls_url"],
+        format!("/media/hls/session-{id}.m3u8")
+    );
+    let mut viewer = Viewer::join(&app, id, None).await;
+
+    // A second encoder on the same key, while the first streams: refused.
+    assert_eq!(
+        hook(&app, "publish", &secret, &publish(&key, "8")).await.0,
+        409
+    );
+    let (_, status) = app.get(&key_path, &op).await;
+    assert_eq!(status["publishing"], true);
+
+    // The encoder stops: the room shows the cover again; the session stays live.
+    let done = [
+        ("call", "publish_done"),
+        ("app", "live"),
+        ("name", "x"),
+        ("clientid", "7"),
+    ];
+    assert_eq!(hook(&app, "publish-done", &secret, &done).await.0, 204);
+    let ev = viewer.event("video").await;
+    assert_eq!(ev["state"], "offline", "{ev}");
+    let (_, status) = app.get(&key_path, &op).await;
+    assert_eq!(status["publishing"], false);
+    assert!(status["last_publish_ended_at"].is_string());
+    // The host reconnects with the same key.
+    assert_eq!(
+        hook(&app, "publish", &secret, &publish(&key, "9")).await.0,
+        302
+    );
+    let ev = viewer.event("video").await;
+    assert_eq!(ev["state"], "live", "{ev}");
+
+    // Rotating ends the stream and the old key stops working.
+    let (_, rotated) = app.post(&key_path, &op, json!({})).await;
+    let (s, _, _) = hook(&app, "publish", &secret, &publish(&key, "10")).await;
+    assert_eq!(s, 403);
+    let (_, status) = app.get(&key_path, &op).await;
+    assert_eq!(status["publishing"], false);
+    assert_eq!(status["hint"], rotated["hint"]);
+    // Revoked: nothing publishes, and revoking twice says there is nothing to revoke.
+    let new_key = rotated["key"].as_str().unwrap().to_owned();
+    let res = app
+        .client
+        .delete(format!("{}{key_path}", app.base))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        hook(&app, "publish", &secret, &publish(&new_key, "11"))
+            .await
+            .0,
+        403
+    );
+    let res = app
+        .client
+        .delete(format!("{}{key_path}", app.base))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    // An ended session takes no key and no stream.
+    let (_, k3) = app.post(&key_path, &op, json!({})).await;
+    let k3 = k3["key"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/sessions/{id}/transition"),
+        &op,
+        json!({"to": "ended"}),
+    )
+    .await;
+    assert_error(
+        &app.post(&key_path, &op, json!({})).await,
+        409,
+        "illegal_transition",
+    );
+    let (s, _, body) = hook(&app, "publish", &secret, &publish(&k3, "12")).await;
+    assert_eq!(s, 409, "{body}");
+    let metrics = app.metrics().await;
+    for outcome in [
+        "accepted",
+        "bad_key",
+        "busy",
+        "bad_secret",
+        "session_closed",
+        "stopped",
+    ] {
+        assert!(
+            metrics.contains(&format!(
+                "sellstream_media_publishes_total{{kind=\"{outcome}\"}}"
+            )),
+            "{outcome}: {metrics}"
+        );
+    }
+    let _: Value = public;
+}
+
+crate::on_both_backends!(a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream);

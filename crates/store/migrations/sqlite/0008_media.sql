@@ -1,0 +1,27 @@
+-- Video: each session's stream key (only its SHA-256 is kept; one active key per session) and the
+-- publishes the media server reported (at most one active per session: the database refuses a
+-- second encoder on the same session).
+
+CREATE TABLE stream_keys (
+    id         INTEGER PRIMARY KEY,
+    session_id BIGINT NOT NULL REFERENCES live_sessions (id) ON DELETE CASCADE,
+    key_hash   TEXT   NOT NULL UNIQUE,
+    hint       TEXT   NOT NULL,
+    created_by BIGINT REFERENCES accounts (id) ON DELETE SET NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE UNIQUE INDEX stream_keys_active ON stream_keys (session_id) WHERE revoked_at IS NULL;
+
+CREATE TABLE media_publishes (
+    id          INTEGER PRIMARY KEY,
+    session_id  BIGINT NOT NULL REFERENCES live_sessions (id) ON DELETE CASCADE,
+    key_id      BIGINT NOT NULL REFERENCES stream_keys (id) ON DELETE CASCADE,
+    client_id   TEXT   NOT NULL,
+    client_addr TEXT   NOT NULL,
+    started_at  BIGINT NOT NULL,
+    ended_at    BIGINT,
+    end_reason  TEXT
+);
+CREATE UNIQUE INDEX media_publishes_active ON media_publishes (session_id) WHERE ended_at IS NULL;
+CREATE INDEX media_publishes_session ON media_publishes (session_id, started_at);
