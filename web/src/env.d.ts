@@ -13,3 +13,10 @@ declare module 'swagger-ui-dist/swagger-ui-es-bundle.js' {
   }
   export default SwaggerUIBundle
 }
+
+// hls.js ships no declarations for its light build (no subtitles, alternate audio or DRM); its
+// API is the full build's.
+declare module 'hls.js/light' {
+  export * from 'hls.js'
+  export { default } from 'hls.js'
+}

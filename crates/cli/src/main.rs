@@ -146,6 +146,10 @@ struct ServeArgs {
     /// hosts can stream from OBS and viewers watch HLS.
     #[arg(long, env = "SELLSTREAM_MEDIA")]
     media: bool,
+    /// The key (32 bytes, base64) that seals platform push URLs and stream keys at rest; default:
+    /// made once in `<data-dir>/secret.key`. Set the same on every node.
+    #[arg(long, env = "SELLSTREAM_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
     #[command(flatten)]
     media_args: media::MediaArgs,
 }
@@ -251,10 +255,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             media_secret: Some(media_secret),
             media_hls_dir: nginx.as_ref().map(|n| n.hls_dir()),
             media_control: args.media.then(|| args.media_args.control_url()),
+            media_relay_source: args
+                .media
+                .then(|| format!("rtmp://127.0.0.1:{}/show", args.media_args.rtmp_port)),
+            secret_box: Some(
+                match &args.secret_key {
+                    Some(k) => sellstream_media::SecretBox::from_base64(k),
+                    None => std::fs::create_dir_all(&args.db.data_dir)
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| {
+                            sellstream_media::SecretBox::from_file(
+                                &args.db.data_dir.join("secret.key"),
+                            )
+                        }),
+                }
+                .map_err(anyhow::Error::msg)?,
+            ),
         },
     )
     .await
     .context("while starting the room engine")?;
+    match state.simulcast.resume().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(relays = n, "simulcast relays resumed"),
+        Err(e) => tracing::warn!(error = %e, "could not resume simulcast relays"),
+    }
     let (stop_media, media_stopped) = tokio::sync::watch::channel(false);
     let media_task = match nginx {
         Some(n) => match sellstream_media::supervisor::check(&n).await {

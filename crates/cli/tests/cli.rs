@@ -676,3 +676,254 @@ async fn an_encoder_streams_through_nginx_into_the_room_and_bad_keys_are_refused
     let left = Command::new("pgrep").args(["-f", &conf]).output().unwrap();
     assert!(left.stdout.is_empty(), "nginx stops with sellstream");
 }
+
+/// A platform's RTMP ingest, played by a second nginx.
+struct Platform {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl Platform {
+    fn start() -> Platform {
+        let dir = TempDir::new("platform");
+        let port = free_port();
+        let conf = dir.0.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\n{}daemon off;\npid {d}/nginx.pid;\n\
+                 error_log {d}/error.log warn;\nevents {{}}\n\
+                 rtmp {{ server {{ listen 127.0.0.1:{port}; application push {{ live on; }} }} }}\n",
+                if unsafe_is_root() { "user root;\n" } else { "" },
+                d = dir.0.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("nginx")
+            .args(["-p", &format!("{}/", dir.0.display())])
+            .args(["-e", &format!("{}/error.log", dir.0.display())])
+            .args(["-c", &conf.display().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        Platform {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    /// Whether a stream is arriving under `key`.
+    fn receives(&self, key: &str) -> bool {
+        Command::new("timeout")
+            .args(["8", "ffprobe", "-v", "error", "-show_streams"])
+            .arg(format!("rtmp://127.0.0.1:{}/push/{key}", self.port))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+#[tokio::test]
+async fn simulcast_pushes_to_a_platform_and_a_refusing_one_retries_without_harm() {
+    if !media_tools_here() {
+        assert!(
+            std::env::var_os("SELLSTREAM_TEST_REQUIRE_MEDIA").is_none(),
+            "nginx with the RTMP module and ffmpeg are required here"
+        );
+        eprintln!("skipped: needs nginx, libnginx-mod-rtmp and ffmpeg");
+        return;
+    }
+    let platform = Platform::start();
+    let dir = TempDir::new("simulcast");
+    let rtmp = free_port();
+    let server = start(
+        &dir,
+        &[
+            "--demo",
+            "--media",
+            "--rtmp-host",
+            "127.0.0.1",
+            "--rtmp-port",
+            &rtmp.to_string(),
+            "--hls-port",
+            &free_port().to_string(),
+        ],
+    );
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "operator", "password": "operator-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let send = |method: reqwest::Method, path: String, body: serde_json::Value| {
+        let (http, token, base) = (http.clone(), token.clone(), base.clone());
+        async move {
+            let r = http
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    use reqwest::Method;
+    let dead = free_port();
+    for (code, platform_name, url, key) in [
+        (
+            "douyin-main",
+            "douyin",
+            format!("rtmp://127.0.0.1:{}/push", platform.port),
+            "dy-secret-1",
+        ),
+        (
+            "kuaishou-main",
+            "kuaishou",
+            format!("rtmp://127.0.0.1:{dead}/live"),
+            "ks-secret-2",
+        ),
+    ] {
+        let (s, c) = send(
+            Method::POST,
+            "/api/v1/channels".into(),
+            serde_json::json!({"code": code, "platform": platform_name, "name": code}),
+        )
+        .await;
+        assert_eq!(s, 201, "{c}");
+        let (s, h) = send(
+            Method::PUT,
+            format!("/api/v1/channels/{code}/push"),
+            serde_json::json!({"push_url": url, "stream_key": key}),
+        )
+        .await;
+        assert_eq!(s, 200, "{h}");
+        assert_eq!(h["push_hint"], format!("…{}", &key[key.len() - 4..]));
+    }
+    let (_, channels) = send(
+        Method::GET,
+        "/api/v1/channels".into(),
+        serde_json::json!(null),
+    )
+    .await;
+    assert!(!channels.to_string().contains("secret"), "{channels}");
+
+    let session = 1;
+    let (_, issued) = send(
+        Method::POST,
+        format!("/api/v1/sessions/{session}/stream-key"),
+        serde_json::json!(null),
+    )
+    .await;
+    let key = issued["key"].as_str().unwrap().to_owned();
+    let mut host = encoder(&format!("rtmp://127.0.0.1:{rtmp}/live/{key}"), 120);
+    for channel in ["douyin-main", "kuaishou-main"] {
+        let (s, t) = send(
+            Method::POST,
+            format!("/api/v1/sessions/{session}/simulcast/{channel}/start"),
+            serde_json::json!(null),
+        )
+        .await;
+        assert_eq!(s, 200, "{t}");
+        assert_eq!(t["wanted"], true);
+    }
+    let state_of = |targets: &serde_json::Value, channel: &str| {
+        targets["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["channel"] == channel)
+            .cloned()
+            .unwrap()
+    };
+    let mut targets = serde_json::Value::Null;
+    for _ in 0..150 {
+        (_, targets) = send(
+            Method::GET,
+            format!("/api/v1/sessions/{session}/simulcast"),
+            serde_json::json!(null),
+        )
+        .await;
+        let ks = state_of(&targets, "kuaishou-main");
+        if state_of(&targets, "douyin-main")["state"] == "pushing"
+            && ks["state"] != "waiting"
+            && ks["attempts"].as_i64().unwrap_or(0) >= 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        state_of(&targets, "douyin-main")["state"],
+        "pushing",
+        "{targets}"
+    );
+    let ks = state_of(&targets, "kuaishou-main");
+    assert!(
+        ["retrying", "failed"].contains(&ks["state"].as_str().unwrap()),
+        "{ks}"
+    );
+    assert!(!targets.to_string().contains("ks-secret-2"), "{targets}");
+    assert!(
+        platform.receives("dy-secret-1"),
+        "the platform gets the stream"
+    );
+    assert!(host.try_wait().unwrap().is_none(), "the host streams on");
+    let (_, public) = send(
+        Method::GET,
+        format!("/api/v1/public/sessions/{session}"),
+        serde_json::json!(null),
+    )
+    .await;
+    assert_eq!(public["video"]["state"], "live", "the room is untouched");
+
+    // Stopped during the show: the platform's stream ends, the other target is unaffected.
+    let (_, t) = send(
+        Method::POST,
+        format!("/api/v1/sessions/{session}/simulcast/douyin-main/stop"),
+        serde_json::json!(null),
+    )
+    .await;
+    assert_eq!(t["state"], "stopped");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!platform.receives("dy-secret-1"), "stopped means stopped");
+    let (_, targets) = send(
+        Method::GET,
+        format!("/api/v1/sessions/{session}/simulcast"),
+        serde_json::json!(null),
+    )
+    .await;
+    assert_eq!(state_of(&targets, "kuaishou-main")["wanted"], true);
+    let _ = host.kill();
+    assert!(terminate(server).success());
+}

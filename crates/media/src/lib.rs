@@ -5,9 +5,13 @@
 mod error;
 mod keys;
 pub mod nginx;
+pub mod secrets;
 mod service;
+mod simulcast;
 pub mod supervisor;
 
 pub use error::MediaError;
 pub use keys::StreamKey;
+pub use secrets::SecretBox;
 pub use service::{stream_name, IssuedKey, KeyStatus, Media, MediaUrls, PublishGrant};
+pub use simulcast::{Simulcast, Target};

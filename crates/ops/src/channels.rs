@@ -13,6 +13,16 @@ pub struct Channel {
     pub name: String,
 }
 
+/// The platforms a channel can be on.
+pub const PLATFORMS: [&str; 5] = ["own", "taobao", "douyin", "kuaishou", "wechat_channels"];
+
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+pub struct NewChannel {
+    pub code: String,
+    pub platform: String,
+    pub name: String,
+}
+
 #[derive(Clone)]
 pub struct Channels {
     store: Store,
@@ -21,6 +31,51 @@ pub struct Channels {
 impl Channels {
     pub fn new(store: Store) -> Self {
         Self { store }
+    }
+
+    /// Adds a platform account as a channel (`code`: short, lowercase, e.g. `douyin-main`).
+    pub async fn create(&self, input: NewChannel) -> Result<Channel, OpsError> {
+        let code = input.code.trim().to_owned();
+        if code.is_empty()
+            || code.len() > 40
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return Err(OpsError::Invalid(
+                "code: 1 to 40 of a-z, 0-9, - and _".into(),
+            ));
+        }
+        if !PLATFORMS.contains(&input.platform.as_str()) || input.platform == "own" {
+            return Err(OpsError::Invalid(format!(
+                "platform: one of {}",
+                PLATFORMS[1..].join(", ")
+            )));
+        }
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(OpsError::Invalid("name: 1 to 60 characters".into()));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO channels (code, platform, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&code)
+        .bind(&input.platform)
+        .bind(name)
+        .bind(sellstream_core::Timestamp::now().millis())
+        .execute(self.store.pool())
+        .await;
+        match inserted {
+            Ok(_) => Ok(Channel {
+                code,
+                platform: input.platform,
+                name: name.to_owned(),
+            }),
+            Err(e) if sellstream_store::unique_violation(&e).is_some() => Err(OpsError::Invalid(
+                format!("code: `{code}` is already a channel"),
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn list(&self) -> Result<Vec<Channel>, OpsError> {

@@ -6,5 +6,5 @@ mod channels;
 mod error;
 
 pub use brand::{Brand, BrandSettings};
-pub use channels::{Channel, Channels};
+pub use channels::{Channel, Channels, NewChannel, PLATFORMS};
 pub use error::OpsError;

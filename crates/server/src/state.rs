@@ -32,6 +32,12 @@ pub struct ServerConfig {
     /// nginx-rtmp's control endpoint (`http://127.0.0.1:8935/control`), to drop a publisher whose
     /// key was revoked or whose session ended.
     pub media_control: Option<String>,
+    /// nginx's `show` application as simulcast relays on this machine reach it
+    /// (`rtmp://127.0.0.1:1935/show`); none: no simulcast from this node.
+    pub media_relay_source: Option<String>,
+    /// Seals platform push URLs and keys at rest (random per start when not set: then sealed
+    /// credentials do not survive a restart, so the CLI always sets one).
+    pub secret_box: Option<sellstream_media::SecretBox>,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -58,6 +64,8 @@ pub struct AppState {
     pub media: sellstream_media::Media,
     /// The media callbacks' secret (from the config, or drawn at start).
     pub media_secret: Arc<str>,
+    /// Pushes the sessions' streams to their channels.
+    pub simulcast: sellstream_media::Simulcast,
     pub config: Arc<ServerConfig>,
 }
 
@@ -102,6 +110,14 @@ impl AppState {
             channels: Channels::new(store.clone()),
             media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
             media_secret,
+            simulcast: sellstream_media::Simulcast::new(
+                store.clone(),
+                config
+                    .secret_box
+                    .clone()
+                    .unwrap_or_else(|| sellstream_media::SecretBox::new(rand::random())),
+                config.media_relay_source.clone(),
+            ),
             limiter: Arc::new(SignInLimiter::standard()),
             buy_limits: Arc::new(crate::limit::BuyLimits::new(config.buys_per_customer)),
             config: Arc::new(config),

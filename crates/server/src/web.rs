@@ -24,7 +24,9 @@ pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri) -> R
         if let Some(res) = file(&state, path, true).await {
             return res;
         }
-        if path.starts_with("assets/") || path.contains("..") {
+        // A missing file (a name with an extension) is a 404, not the app's page.
+        let last = path.rsplit('/').next().unwrap_or(path);
+        if path.starts_with("assets/") || path.contains("..") || last.contains('.') {
             return (StatusCode::NOT_FOUND, "not found").into_response();
         }
     }
@@ -49,7 +51,16 @@ async fn file(state: &AppState, path: &str, cache: bool) -> Option<Response> {
         Some(dir) => Cow::Owned(tokio::fs::read(dir.join(path)).await.ok()?),
         None => Dist::get(path)?.data,
     };
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    // HLS types as players (iOS Safari's native HLS) expect them; mime_guess knows older names.
+    let mime = if path.ends_with(".m3u8") {
+        "application/vnd.apple.mpegurl".to_owned()
+    } else if path.ends_with(".ts") {
+        "video/mp2t".to_owned()
+    } else {
+        mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .to_string()
+    };
     // Vite puts a content hash in every asset name, so those never change; pages must be fresh.
     let cache_control = if cache && path.starts_with("assets/") {
         "public, max-age=31536000, immutable"
@@ -60,7 +71,7 @@ async fn file(state: &AppState, path: &str, cache: bool) -> Option<Response> {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(mime.as_ref())
+        HeaderValue::from_str(&mime)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(

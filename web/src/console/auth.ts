@@ -68,6 +68,8 @@ export const EXPORT_ROLES: Role[] = ['admin', 'operator', 'controller', 'warehou
 export const REFUND_ROLES: Role[] = ['admin', 'operator']
 export const PROMO_ROLES: Role[] = ['admin', 'operator']
 export const OFFER_ROLES: Role[] = ROOM_ROLES
+// The stream key (OBS): admin, operator and controller; hosts are given the key, not the button.
+export const STREAM_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -84,4 +86,5 @@ export const can = {
   writePromotions: computed(() => hasAnyRole(PROMO_ROLES)),
   offerCoupon: computed(() => hasAnyRole(OFFER_ROLES)),
   writeTiers: computed(() => hasAnyRole(WRITE_ROLES)),
+  manageStream: computed(() => hasAnyRole(STREAM_ROLES)),
 }

@@ -99,6 +99,19 @@ export interface RoomFlashSale {
   phase: 'upcoming' | 'running' | 'sold_out' | 'ended'
 }
 
+/**
+ * The room's video (snapshot `video`, `video` event, and `video` of the public session): `live`
+ * while the host's encoder publishes (`hls_url` is the playlist to play); when `offline`,
+ * `demo_clip_url` is set only on a server running with demo data. `since`: ms, when it last
+ * changed (null when unknown).
+ */
+export interface RoomVideo {
+  state: 'live' | 'offline'
+  hls_url: string | null
+  demo_clip_url: string | null
+  since: number | null
+}
+
 export interface RoomPoll {
   id: number
   question: string
@@ -167,6 +180,7 @@ export type RoomNotice =
   | { kind: 'purchase'; purchase: RoomPurchase }
   | { kind: 'coupon'; coupon: RoomCoupon | null }
   | { kind: 'flash_sale'; sale: RoomFlashSale }
+  | { kind: 'video'; video: RoomVideo }
 
 /**
  * connecting: first attempt; live: joined; reconnecting: lost, retrying with backoff;
@@ -197,6 +211,8 @@ export interface RoomState {
   flashSales: RoomFlashSale[]
   /** The last few purchases heard in this connection, newest last. */
   purchases: RoomPurchase[]
+  /** The room's video; null until the server says (a server without video never does). */
+  video: RoomVideo | null
   stats: RoomStats | null
   /** Last event applied (the snapshot's seq, then each batch's). */
   seq: number
@@ -270,6 +286,7 @@ function emptyState(): RoomState {
     coupon: null,
     flashSales: [],
     purchases: [],
+    video: null,
     stats: null,
     seq: -1,
     muted: {},
@@ -580,6 +597,8 @@ export class RoomConnection {
     s.lottery = (f.lottery as RoomLottery | null) ?? null
     s.questions = (f.questions as RoomQuestion[]) ?? []
     s.coupon = couponOf(f.coupon)
+    // A server without video sends no `video`: keep what the page may have learnt elsewhere.
+    if ('video' in f) s.video = videoOf(f.video)
     s.flashSales = Array.isArray(f.flash_sales) ? (f.flash_sales as unknown[]).map(flashSaleOf).filter((x): x is RoomFlashSale => !!x && x.phase !== 'ended') : []
     s.seq = num(f.seq, -1)
     s.joined = true
@@ -801,6 +820,14 @@ export class RoomConnection {
         else if (sale.phase === 'sold_out' && sale.remaining > 0) sale.phase = 'running'
         break
       }
+      case 'video': {
+        // The fields are the event's own (like flash_sale's); `video: {…}` is taken too.
+        const video = videoOf(e.video && typeof e.video === 'object' ? e.video : e)
+        if (!video) break
+        s.video = video
+        this.notice({ kind: 'video', video })
+        break
+      }
       case 'session_state': {
         const state = String(e.state ?? '')
         if (s.session) s.session.state = state
@@ -874,6 +901,27 @@ function flashSaleOf(v: unknown): RoomFlashSale | null {
     starts_at: String(e.starts_at ?? ''),
     ends_at: String(e.ends_at ?? ''),
     phase: phase === 'upcoming' || phase === 'running' || phase === 'sold_out' || phase === 'ended' ? phase : 'upcoming',
+  }
+}
+
+/**
+ * The room's video of a snapshot, `video` event or public session, or null when it is not one.
+ * A `live` state without a playlist to play is taken as offline.
+ */
+export function videoOf(v: unknown): RoomVideo | null {
+  if (!v || typeof v !== 'object') return null
+  const e = v as Json
+  if (e.state !== 'live' && e.state !== 'offline') return null
+  const str = (x: unknown) => (typeof x === 'string' && x ? x : null)
+  const hls = str(e.hls_url)
+  const live = e.state === 'live' && hls !== null
+  // ms as the contract says; an RFC 3339 string is read too
+  const since = typeof e.since === 'number' ? e.since : typeof e.since === 'string' ? Date.parse(e.since) : NaN
+  return {
+    state: live ? 'live' : 'offline',
+    hls_url: live ? hls : null,
+    demo_clip_url: str(e.demo_clip_url),
+    since: Number.isFinite(since) ? since : null,
   }
 }
 

@@ -160,6 +160,30 @@ export interface Bag {
 
 export interface PublicSession extends Session {
   bag: BagItem[]
+  /** The room's video (see RoomVideo in room.ts); absent from servers without video. */
+  video?: unknown
+}
+
+/**
+ * The stream key of a session (`GET /sessions/{id}/stream-key`), never the key itself: OBS's
+ * "Server" (`server_url`) and the key's last characters (`hint`), whether an encoder publishes now.
+ */
+export interface StreamKeyStatus {
+  exists: boolean
+  hint: string | null
+  created_at: string | null
+  server_url: string
+  publishing: boolean
+  publish_started_at: string | null
+  last_publish_ended_at: string | null
+}
+
+/** A key just issued or rotated (`POST /sessions/{id}/stream-key`, 201): the only time it is shown. */
+export interface IssuedStreamKey {
+  key: string
+  hint: string
+  created_at: string
+  server_url: string
 }
 
 export interface Overview {

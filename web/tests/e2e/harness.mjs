@@ -110,12 +110,13 @@ async function waitForHealth(server, timeoutMs) {
 }
 
 /**
- * Starts `$SELLSTREAM_BIN serve` on 127.0.0.1:`port` with `dataDir` and waits for /healthz.
- * Returns `{ url, port, proc, log(), stop(signal) }`. The output is kept (tail) for error messages.
+ * Starts `$SELLSTREAM_BIN serve` on 127.0.0.1:`port` with `dataDir` (and `extraArgs`, e.g.
+ * `--media`) and waits for /healthz. Returns `{ url, port, proc, log(), stop(signal) }`. The
+ * output is kept (tail) for error messages.
  */
-export async function startServer({ port, dataDir, demo = true, timeoutMs = 60_000 }) {
+export async function startServer({ port, dataDir, demo = true, timeoutMs = 60_000, extraArgs = [] }) {
   const bin = checkPrerequisites()
-  const args = ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir]
+  const args = ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir, ...extraArgs]
   if (demo) args.push('--demo')
   const proc = spawn(bin, args, {
     cwd: REPO_DIR,
@@ -194,16 +195,16 @@ export async function shot(page, name, { fullPage = true } = {}) {
 // ---------- the shared start-up of the zh-CN story tests ----------
 
 /**
- * Starts the demo server on a free port and a fresh data dir, and launches Chromium.
- * Returns `{ server, browser, tmpRoot, dataDir, port }`; `stopDemo` undoes it.
+ * Starts the demo server on a free port and a fresh data dir (with `extraArgs` for `serve`), and
+ * launches Chromium. Returns `{ server, browser, tmpRoot, dataDir, port }`; `stopDemo` undoes it.
  */
-export async function startDemo() {
+export async function startDemo({ extraArgs = [] } = {}) {
   checkPrerequisites()
   const tmpRoot = makeTmp()
   const dataDir = path.join(tmpRoot, 'data')
   fs.mkdirSync(dataDir)
   const port = await freePort()
-  const server = await startServer({ port, dataDir, demo: true })
+  const server = await startServer({ port, dataDir, demo: true, extraArgs })
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
   return { server, browser, tmpRoot, dataDir, port }
 }

@@ -79,6 +79,11 @@ pub async fn revoke_key(
 /// Ends the session's open publish, if any: tells nginx to drop the encoder and the room that
 /// the stream stopped.
 pub(crate) async fn end_stream(state: &AppState, session_id: i64, reason: &str) {
+    if reason == "session over" {
+        if let Err(e) = state.simulcast.stop_all(session_id).await {
+            tracing::warn!(session = session_id, error = %e, "could not stop the session's relays");
+        }
+    }
     let client = state.media.publisher_of(session_id).await.ok().flatten();
     match state.media.end_publish_of(session_id, reason).await {
         Ok(true) => {
@@ -375,6 +380,105 @@ pub async fn hls_file(
             .into_response(),
         Err(_) => not_found(),
     }
+}
+
+/// Who sets channels' push credentials.
+const CHANNEL_ADMINS: &[Role] = &[Role::Operator];
+
+/// Add a platform account as a channel (admin, operator).
+#[utoipa::path(post, path = "/api/v1/channels", tag = "media", request_body = sellstream_ops::NewChannel,
+    responses((status = 201, body = sellstream_ops::Channel), (status = 422, body = ErrorBody)))]
+pub async fn create_channel(
+    State(state): State<AppState>,
+    staff: Staff,
+    crate::extract::Json(input): crate::extract::Json<sellstream_ops::NewChannel>,
+) -> Result<(StatusCode, axum::Json<sellstream_ops::Channel>), ApiError> {
+    staff.require(CHANNEL_ADMINS)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.channels.create(input).await?),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PushCredentials {
+    /// The platform's RTMP server address (rtmp://… or rtmps://…).
+    pub push_url: String,
+    /// The platform's stream key (推流码).
+    pub stream_key: String,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct PushHint {
+    /// The key's last characters: the credentials are never shown back.
+    pub push_hint: String,
+}
+
+/// Set a channel account's RTMP push URL and stream key; both are sealed at rest and never shown
+/// back (admin, operator).
+#[utoipa::path(put, path = "/api/v1/channels/{code}/push", tag = "media", params(("code" = String, Path)),
+    request_body = PushCredentials,
+    responses((status = 200, body = PushHint), (status = 422, body = ErrorBody)))]
+pub async fn set_push(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    crate::extract::Json(input): crate::extract::Json<PushCredentials>,
+) -> Result<axum::Json<PushHint>, ApiError> {
+    staff.require(CHANNEL_ADMINS)?;
+    let push_hint = state
+        .simulcast
+        .set_push(&code, &input.push_url, &input.stream_key)
+        .await?;
+    tracing::info!(channel = %code, "push credentials set");
+    Ok(axum::Json(PushHint { push_hint }))
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct TargetList {
+    pub items: Vec<sellstream_media::Target>,
+}
+
+/// The channels the session's stream can go out to, each with its relay's state.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/simulcast", tag = "media", params(("id" = i64, Path)),
+    responses((status = 200, body = TargetList), (status = 404, body = ErrorBody)))]
+pub async fn targets(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<TargetList>, ApiError> {
+    staff.require(STREAMERS)?;
+    state.sessions.get(id).await?;
+    Ok(axum::Json(TargetList {
+        items: state.simulcast.targets(id).await?,
+    }))
+}
+
+/// Start pushing the session's stream to a channel (while the host streams), or stop.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/simulcast/{channel}/{action}", tag = "media",
+    params(("id" = i64, Path), ("channel" = String, Path), ("action" = String, Path, description = "`start` or `stop`")),
+    responses((status = 200, body = sellstream_media::Target), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn switch_target(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, channel, action)): Path<(i64, String, String)>,
+) -> Result<axum::Json<sellstream_media::Target>, ApiError> {
+    staff.require(STREAMERS)?;
+    let session = state.sessions.get(id).await?;
+    let target = match action.as_str() {
+        "start" => {
+            if !session.state.is_open() {
+                return Err(ApiError::new(
+                    ErrorCode::IllegalTransition,
+                    format!("this session has {}: nothing to push", session.state),
+                ));
+            }
+            state.simulcast.start(id, &channel).await?
+        }
+        "stop" => state.simulcast.stop(id, &channel).await?,
+        _ => return Err(ApiError::new(ErrorCode::NotFound, "`start` or `stop`")),
+    };
+    Ok(axum::Json(target))
 }
 
 #[cfg(test)]

@@ -104,4 +104,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(media::on_publish))
         .routes(routes!(media::on_publish_done))
         .routes(routes!(media::on_restarted))
+        .routes(routes!(media::create_channel))
+        .routes(routes!(media::set_push))
+        .routes(routes!(media::targets))
+        .routes(routes!(media::switch_target))
 }

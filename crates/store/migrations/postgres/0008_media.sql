@@ -25,3 +25,22 @@ CREATE TABLE media_publishes (
 );
 CREATE UNIQUE INDEX media_publishes_active ON media_publishes (session_id) WHERE ended_at IS NULL;
 CREATE INDEX media_publishes_session ON media_publishes (session_id, started_at);
+
+-- Simulcast: a channel account's RTMP push URL and stream key, sealed with the node's secret key
+-- (never shown back in full: the hints are), and per session the channels its stream goes out to,
+-- with each relay's state.
+ALTER TABLE channels ADD COLUMN push_url_sealed TEXT;
+ALTER TABLE channels ADD COLUMN push_key_sealed TEXT;
+ALTER TABLE channels ADD COLUMN push_hint TEXT;
+
+CREATE TABLE simulcast_targets (
+    session_id BIGINT NOT NULL REFERENCES live_sessions (id) ON DELETE CASCADE,
+    channel    TEXT   NOT NULL REFERENCES channels (code),
+    wanted     BOOLEAN NOT NULL,
+    state      TEXT   NOT NULL CHECK (state IN ('stopped', 'waiting', 'pushing', 'retrying', 'failed')),
+    last_error TEXT,
+    attempts   BIGINT NOT NULL DEFAULT 0,
+    since      BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (session_id, channel)
+);

@@ -1,0 +1,256 @@
+// Browser test of live video against the real sellstream server, in zh-CN.
+//
+//   SELLSTREAM_BIN=/work/main/target/debug/sellstream npm run test:e2e
+//
+// Needs nginx with the RTMP module (Debian: nginx libnginx-mod-rtmp) and ffmpeg; without them the
+// test is skipped (CI installs them). Starts the server with --demo and --media (it runs nginx
+// itself) with its RTMP and HLS ports on free ports. The operator, signed in through the API,
+// creates a stream key for the demo's live session; a viewer's phone-sized room shows the demo
+// clip; ffmpeg publishes a test pattern with the key; the key's status says publishing and the
+// same room page switches to the stream (LIVE badge, the <video> playing, muted) without a
+// reload. An ffmpeg with a wrong key is refused and does not disturb the first; when the first
+// stops, the room goes back to offline. Stopping the server stops its nginx. Screenshots:
+// web/test-results/video-*.png.
+
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { byTestId, freePort, newZhContext, shot, sleep, startDemo, stopDemo } from './harness.mjs'
+
+const PHONE = { width: 390, height: 844 }
+const OPERATOR = { login: 'operator', password: 'operator-demo' }
+const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
+
+function onPath(cmd) {
+  return (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, cmd)))
+}
+
+/** Why this machine cannot run the test, or null. */
+function missing() {
+  const lacks = []
+  if (!onPath('nginx')) lacks.push('nginx is not on PATH')
+  if (!fs.existsSync(RTMP_MODULE)) lacks.push(`${RTMP_MODULE} is missing`)
+  if (!onPath('ffmpeg')) lacks.push('ffmpeg is not on PATH')
+  return lacks.length ? `${lacks.join('; ')} (Debian: apt-get install nginx libnginx-mod-rtmp ffmpeg)` : null
+}
+const skipWhy = missing()
+
+let server = null
+let browser = null
+let tmpRoot = ''
+let rtmpPort = 0
+/** Every ffmpeg started here, killed in `after` whatever happened. */
+const encoders = new Set()
+
+before(async () => {
+  if (skipWhy) return
+  rtmpPort = await freePort()
+  const hlsPort = await freePort()
+  // RTMP on loopback only, and nginx's own HTTP port free too (two runs may share a machine)
+  const extraArgs = ['--media', '--rtmp-port', String(rtmpPort), '--rtmp-host', '127.0.0.1', '--hls-port', String(hlsPort)]
+  ;({ server, browser, tmpRoot } = await startDemo({ extraArgs }))
+})
+
+after(async () => {
+  for (const e of encoders) await stopEncoder(e)
+  await stopDemo({ server, browser, tmpRoot })
+  browser = null
+  server = null
+})
+
+// ---------- ffmpeg ----------
+
+/** Publishes a test pattern and a tone to `url` in real time until stopped. */
+function publish(url) {
+  const args = [
+    '-hide_banner', '-nostdin', '-loglevel', 'warning', '-re',
+    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
+    '-f', 'lavfi', '-i', 'sine=frequency=440',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-f', 'flv', url,
+  ]
+  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let output = ''
+  proc.stderr.on('data', (c) => {
+    output = (output + c.toString()).slice(-4000)
+  })
+  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
+  const enc = { proc, exited, log: () => output }
+  encoders.add(enc)
+  return enc
+}
+
+const running = (enc) => enc.proc.exitCode === null && enc.proc.signalCode === null
+
+/** How the encoder ended, or null when it still runs after `ms`. */
+async function exitWithin(enc, ms) {
+  return Promise.race([enc.exited, sleep(ms).then(() => null)])
+}
+
+async function stopEncoder(enc) {
+  encoders.delete(enc)
+  if (!running(enc)) return
+  enc.proc.kill('SIGTERM')
+  if ((await exitWithin(enc, 5000)) === null) {
+    enc.proc.kill('SIGKILL')
+    await exitWithin(enc, 2000)
+  }
+}
+
+// ---------- helpers ----------
+
+/** Polls `fn` until it returns something truthy; fails with `what` (and the last value) after `ms`. */
+async function until(what, ms, fn) {
+  const deadline = Date.now() + ms
+  let last
+  while (Date.now() < deadline) {
+    last = await fn()
+    if (last) return last
+    await sleep(500)
+  }
+  assert.fail(`${what}: not within ${ms / 1000}s (last: ${JSON.stringify(last)})`)
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port })
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+}
+
+async function videoState(page) {
+  return page.evaluate(() => {
+    const box = document.querySelector('[data-testid="room-video"]')
+    const v = box?.querySelector('video')
+    return {
+      mode: box?.getAttribute('data-mode') ?? null,
+      playing: box?.getAttribute('data-playing') ?? null,
+      time: v ? v.currentTime : null,
+      paused: v ? v.paused : null,
+      muted: v ? v.muted : null,
+    }
+  })
+}
+
+test('live video: stream key, publish with ffmpeg, watch in the room, wrong key refused, stop', { timeout: 300_000 }, async (t) => {
+  if (skipWhy) {
+    // CI installs them: there a missing tool is a failure, not a skip.
+    assert.ok(!process.env.SELLSTREAM_TEST_REQUIRE_MEDIA, `live video needs nginx-rtmp and ffmpeg: ${skipWhy}`)
+    t.skip(`live video needs nginx-rtmp and ffmpeg: ${skipWhy}`)
+    return
+  }
+  assert.ok(server && browser, 'server or browser was not started')
+  const errors = []
+
+  // ---- the operator, through the API ----
+  const octx = await browser.newContext()
+  const login = await octx.request.post(server.url + '/api/v1/auth/login', { data: OPERATOR })
+  assert.equal(login.status(), 200, `operator login: ${login.status()} ${await login.text()}`)
+  const list = await (await octx.request.get(server.url + '/api/v1/public/sessions')).json()
+  const session = list.items.find((s) => s.state === 'live')
+  assert.ok(session, 'the demo has a live session')
+  const keyUrl = `${server.url}/api/v1/sessions/${session.id}/stream-key`
+  const status = async () => {
+    const res = await octx.request.get(keyUrl)
+    assert.equal(res.status(), 200, `GET stream-key: ${res.status()} ${await res.text()}`)
+    return res.json()
+  }
+
+  const initial = await status()
+  assert.equal(initial.publishing, false, 'nobody publishes before the test')
+  const issued = await octx.request.post(keyUrl)
+  assert.equal(issued.status(), 201, `POST stream-key: ${issued.status()} ${await issued.text()}`)
+  const { key, hint, server_url: serverUrl } = await issued.json()
+  assert.match(key, /^ss_/, 'the key')
+  assert.equal(serverUrl, `rtmp://127.0.0.1:${rtmpPort}/live`, 'server_url names the RTMP port the server was given')
+  const afterIssue = await status()
+  assert.equal(afterIssue.exists, true)
+  assert.equal(afterIssue.hint, hint)
+  assert.ok(!JSON.stringify(afterIssue).includes(key), 'GET never returns the key itself')
+
+  // ---- a viewer's room, before anyone publishes: the demo clip ----
+  const vctx = await newZhContext(browser, PHONE)
+  const page = await vctx.newPage()
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(`${server.url}/live/${session.id}`)
+  await page.locator('[data-testid="live-room"][data-status="live"]').waitFor()
+  await page.locator('[data-testid="room-video"][data-mode="demo"]').waitFor()
+  assert.match(await byTestId(page, 'video-demo-badge').innerText(), /演示片段/)
+  assert.equal(await byTestId(page, 'video-live-badge').count(), 0, 'no LIVE badge on the demo clip')
+
+  // ---- ffmpeg publishes with the key ----
+  const good = publish(`rtmp://127.0.0.1:${rtmpPort}/live/${key}`)
+  const publishing = await until('the key reports publishing', 15_000, async () => {
+    if (!running(good)) assert.fail(`ffmpeg with the right key exited: ${JSON.stringify(good.proc.exitCode)}\n${good.log()}`)
+    const s = await status()
+    return s.publishing ? s : null
+  })
+  assert.ok(publishing.publish_started_at, 'publish_started_at is set while publishing')
+
+  // the public session says live, and its playlist is there
+  const pub = await until('the public session says the video is live', 20_000, async () => {
+    const s = await (await octx.request.get(`${server.url}/api/v1/public/sessions/${session.id}`)).json()
+    return s.video?.state === 'live' && s.video.hls_url ? s : null
+  })
+  const playlist = new URL(pub.video.hls_url, server.url).toString()
+  await until(`the HLS playlist ${playlist} is served`, 20_000, async () => {
+    const res = await octx.request.get(playlist)
+    return res.status() === 200 && (await res.text()).startsWith('#EXTM3U')
+  })
+
+  // ---- the same page switches to the stream by itself (the room's `video` event) ----
+  await byTestId(page, 'video-live-badge').waitFor({ timeout: 30_000 })
+  assert.match(await byTestId(page, 'video-live-badge').innerText(), /LIVE/)
+  await page.locator('[data-testid="room-video"][data-mode="live"][data-playing="true"]').waitFor({ timeout: 30_000 })
+  const v1 = await videoState(page)
+  await sleep(3000)
+  const v2 = await videoState(page)
+  assert.equal(v2.muted, true, 'autoplay is muted')
+  assert.ok(v2.time > v1.time, `the stream plays: currentTime ${v1.time} → ${v2.time}`)
+  await byTestId(page, 'video-unmute').waitFor()
+  await shot(page, 'video-live.png', { fullPage: false })
+
+  // ---- a wrong key is refused, and the first stream goes on ----
+  const bad = publish(`rtmp://127.0.0.1:${rtmpPort}/live/ss_not-a-real-key-${Date.now()}`)
+  const badEnd = await exitWithin(bad, 15_000)
+  if (badEnd === null) {
+    await stopEncoder(bad)
+    assert.fail('ffmpeg with a wrong key was still publishing after 15 s')
+  }
+  encoders.delete(bad)
+  assert.notEqual(badEnd.code, 0, `ffmpeg with a wrong key failed (exit ${badEnd.code}, signal ${badEnd.signal})`)
+  assert.ok(running(good), `the first ffmpeg still runs after the refused one:\n${good.log()}`)
+  assert.equal((await status()).publishing, true, 'still publishing after the refused one')
+  const v3 = await videoState(page)
+  await sleep(2500)
+  const v4 = await videoState(page)
+  assert.equal(v4.mode, 'live')
+  assert.ok(v4.time > v3.time, `the stream still plays: currentTime ${v3.time} → ${v4.time}`)
+
+  // ---- the encoder stops: the room goes back to offline (demo clip or cover) ----
+  await stopEncoder(good)
+  await page.locator('[data-testid="room-video"]:not([data-mode="live"])').waitFor({ timeout: 20_000 })
+  assert.equal(await byTestId(page, 'video-live-badge').count(), 0, 'no LIVE badge once the stream stopped')
+  const stopped = await until('the key reports not publishing', 20_000, async () => {
+    const s = await status()
+    return !s.publishing ? s : null
+  })
+  assert.ok(stopped.last_publish_ended_at, 'last_publish_ended_at is set once it stopped')
+  await shot(page, 'video-offline.png', { fullPage: false })
+
+  assert.deepEqual(errors, [], 'no page errors')
+  await vctx.close()
+  await octx.close()
+
+  // ---- stopping the server stops its nginx ----
+  await server.stop()
+  server = null
+  await until(`the RTMP port ${rtmpPort} closes with the server`, 10_000, async () => !(await portOpen(rtmpPort)))
+})
