@@ -11,6 +11,9 @@ pub struct Channel {
     /// `own`, `taobao`, `douyin`, `kuaishou` or `wechat_channels`.
     pub platform: String,
     pub name: String,
+    /// The last characters of the RTMP stream key, when push credentials are set (the URL and key
+    /// themselves are never shown back).
+    pub push_hint: Option<String>,
 }
 
 /// The platforms a channel can be on.
@@ -70,6 +73,7 @@ impl Channels {
                 code,
                 platform: input.platform,
                 name: name.to_owned(),
+                push_hint: None,
             }),
             Err(e) if sellstream_store::unique_violation(&e).is_some() => Err(OpsError::Invalid(
                 format!("code: `{code}` is already a channel"),
@@ -79,16 +83,18 @@ impl Channels {
     }
 
     pub async fn list(&self) -> Result<Vec<Channel>, OpsError> {
-        let rows =
-            sqlx::query("SELECT code, platform, name FROM channels ORDER BY created_at, code")
-                .fetch_all(self.store.pool())
-                .await?;
+        let rows = sqlx::query(
+            "SELECT code, platform, name, push_hint FROM channels ORDER BY created_at, code",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Channel {
                     code: r.try_get("code")?,
                     platform: r.try_get("platform")?,
                     name: r.try_get("name")?,
+                    push_hint: r.try_get("push_hint")?,
                 })
             })
             .collect()

@@ -203,4 +203,174 @@ async fn a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream(app: Test
     let _: Value = public;
 }
 
-crate::on_both_backends!(a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream);
+async fn channel_push_credentials_are_sealed_and_bad_simulcast_requests_are_refused(app: TestApp) {
+    let op = app.staff("otto", &[Role::Operator]).await;
+    let ctl = app.staff("cara", &[Role::Controller]).await;
+    let bad = [
+        (
+            json!({"code": "Douyin Main", "platform": "douyin", "name": "x"}),
+            "code",
+        ),
+        (
+            json!({"code": "dy", "platform": "myspace", "name": "x"}),
+            "platform",
+        ),
+        (
+            json!({"code": "dy", "platform": "own", "name": "x"}),
+            "platform",
+        ),
+        (
+            json!({"code": "dy", "platform": "douyin", "name": ""}),
+            "name",
+        ),
+    ];
+    for (body, field) in bad {
+        let got = app.post("/api/v1/channels", &op, body).await;
+        assert_error(&got, 422, "validation_failed");
+        assert!(
+            got.1["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field),
+            "{got:?}"
+        );
+    }
+    assert_error(
+        &app.post(
+            "/api/v1/channels",
+            &ctl,
+            json!({"code": "dy", "platform": "douyin", "name": "抖音"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    let (s, c) = app
+        .post(
+            "/api/v1/channels",
+            &op,
+            json!({"code": "dy", "platform": "douyin", "name": "抖音官方号"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    assert_error(
+        &app.post(
+            "/api/v1/channels",
+            &op,
+            json!({"code": "dy", "platform": "douyin", "name": "again"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    for body in [
+        json!({"push_url": "http://example.com/live", "stream_key": "k1"}),
+        json!({"push_url": "rtmp://push.example.com/live", "stream_key": ""}),
+        json!({"push_url": "rtmp://push.example.com/live", "stream_key": "has space"}),
+    ] {
+        assert_error(
+            &app.put("/api/v1/channels/dy/push", &op, body).await,
+            422,
+            "validation_failed",
+        );
+    }
+    assert_error(
+        &app.put(
+            "/api/v1/channels/nope/push",
+            &op,
+            json!({"push_url": "rtmp://a/b", "stream_key": "k"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    let (s, h) = app
+        .put(
+            "/api/v1/channels/dy/push",
+            &op,
+            json!({"push_url": "rtmp://push.example.com/stage", "stream_key": "stream-9?sign=abc123"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    assert_eq!(h["push_hint"], "…c123");
+    // Sealed at rest; the list shows the hint only.
+    let sealed: Vec<(String, String)> =
+        sqlx::query_as("SELECT push_url_sealed, push_key_sealed FROM channels WHERE code = 'dy'")
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap();
+    assert!(sealed[0].0.starts_with("v1:") && !sealed[0].0.contains("example"));
+    assert!(sealed[0].1.starts_with("v1:") && !sealed[0].1.contains("abc123"));
+    let (_, list) = app.get("/api/v1/channels", &ctl).await;
+    assert!(!list.to_string().contains("abc123") && !list.to_string().contains("example.com"));
+    assert!(list.to_string().contains("…c123"));
+
+    let (_, sess) = app
+        .post(
+            "/api/v1/sessions",
+            &op,
+            json!({"title": "同步推流", "theme": "custom",
+            "scheduled_start": "2026-01-01T12:00:00Z", "scheduled_end": "2026-01-01T14:00:00Z"}),
+        )
+        .await;
+    let id = sess["id"].as_i64().unwrap();
+    let (_, targets) = app
+        .get(&format!("/api/v1/sessions/{id}/simulcast"), &ctl)
+        .await;
+    assert_eq!(targets["items"].as_array().unwrap().len(), 1, "{targets}");
+    assert_eq!(targets["items"][0]["state"], "stopped");
+    // This server runs no media server: nothing to relay from.
+    let got = app
+        .post(
+            &format!("/api/v1/sessions/{id}/simulcast/dy/start"),
+            &ctl,
+            json!({}),
+        )
+        .await;
+    assert_error(&got, 422, "validation_failed");
+    assert!(got.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--media"));
+    assert_error(
+        &app.post(
+            &format!("/api/v1/sessions/{id}/simulcast/own/start"),
+            &ctl,
+            json!({}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.post(
+            &format!("/api/v1/sessions/{id}/simulcast/dy/jump"),
+            &ctl,
+            json!({}),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    app.post(
+        &format!("/api/v1/sessions/{id}/transition"),
+        &op,
+        json!({"to": "cancelled"}),
+    )
+    .await;
+    assert_error(
+        &app.post(
+            &format!("/api/v1/sessions/{id}/simulcast/dy/start"),
+            &ctl,
+            json!({}),
+        )
+        .await,
+        409,
+        "illegal_transition",
+    );
+}
+
+crate::on_both_backends!(
+    a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream,
+    channel_push_credentials_are_sealed_and_bad_simulcast_requests_are_refused
+);
