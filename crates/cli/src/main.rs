@@ -150,6 +150,9 @@ struct ServeArgs {
     /// made once in `<data-dir>/secret.key`. Set the same on every node.
     #[arg(long, env = "SELLSTREAM_SECRET_KEY", hide_env_values = true)]
     secret_key: Option<String>,
+    /// Days a session's recordings are kept (live-marketing record-keeping asks for 3 years).
+    #[arg(long, env = "SELLSTREAM_RECORDING_RETENTION_DAYS", default_value_t = sellstream_media::DEFAULT_RETENTION_DAYS)]
+    recording_retention_days: u32,
     #[command(flatten)]
     media_args: media::MediaArgs,
 }
@@ -254,6 +257,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             redis_url: args.redis_url,
             media_secret: Some(media_secret),
             media_hls_dir: nginx.as_ref().map(|n| n.hls_dir()),
+            media_recordings_dir: nginx.as_ref().map(|n| n.recordings_dir()),
+            recording_retention_days: Some(args.recording_retention_days),
             media_control: args.media.then(|| args.media_args.control_url()),
             media_relay_source: args
                 .media
@@ -338,6 +343,15 @@ fn spawn_housekeeping(state: AppState) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
+            match state
+                .recordings
+                .purge_expired(sellstream_core::Timestamp::now())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "recordings past their retention removed"),
+                Err(e) => tracing::warn!(error = %e, "could not remove expired recordings"),
+            }
             match state.accounts.purge_expired_sessions().await {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "expired sign-in sessions removed"),
                 Ok(_) => {}

@@ -625,6 +625,43 @@ async fn an_encoder_streams_through_nginx_into_the_room_and_bad_keys_are_refused
         .expect("the old key is refused")
         .success());
 
+    // The stream was recorded: an MP4 that plays from any point (byte ranges).
+    let mut replay = serde_json::Value::Null;
+    for _ in 0..100 {
+        (_, replay) = get(format!("{base}/api/v1/public/sessions/{session}/replay")).await;
+        if replay["recordings"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let rec = &replay["recordings"][0];
+    assert!(rec["duration_ms"].as_i64().unwrap() > 1000, "{replay}");
+    let expires = rec["expires_at"].as_str().unwrap();
+    assert!(
+        expires.starts_with("2029") || expires.starts_with("2030"),
+        "kept three years: {rec}"
+    );
+    let file_url = format!("{base}{}", rec["url"].as_str().unwrap());
+    let part = http
+        .get(&file_url)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-type"], "video/mp4");
+    assert_eq!(part.bytes().await.unwrap().len(), 100);
+    let beyond = http
+        .get(&file_url)
+        .header("range", "bytes=999999999-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(beyond.status(), 416);
+
     // An ended session takes no stream and no new key.
     let ended = http
         .post(format!("{base}/api/v1/sessions/{session}/transition"))

@@ -5,6 +5,7 @@
 mod error;
 mod keys;
 pub mod nginx;
+mod recordings;
 pub mod secrets;
 mod service;
 mod simulcast;
@@ -12,6 +13,7 @@ pub mod supervisor;
 
 pub use error::MediaError;
 pub use keys::StreamKey;
+pub use recordings::{Chapter, Recording, Recordings, DEFAULT_RETENTION_DAYS};
 pub use secrets::SecretBox;
 pub use service::{stream_name, IssuedKey, KeyStatus, Media, MediaUrls, PublishGrant};
 pub use simulcast::{Simulcast, Target};

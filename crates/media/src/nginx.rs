@@ -57,9 +57,13 @@ impl NginxSettings {
         self.dir.join("hls")
     }
 
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.dir.join("recordings")
+    }
+
     /// Creates the folders nginx writes into.
     pub fn prepare_dirs(&self) -> std::io::Result<()> {
-        for d in ["hls", "logs", "tmp"] {
+        for d in ["hls", "logs", "tmp", "recordings"] {
             std::fs::create_dir_all(self.dir.join(d))?;
         }
         Ok(())
@@ -81,6 +85,7 @@ fn path(p: &Path) -> String {
 pub fn config(s: &NginxSettings) -> String {
     let dir = path(&s.dir);
     let hls = path(&s.hls_dir());
+    let rec = path(&s.recordings_dir());
     let load = match &s.module {
         Some(m) => format!("load_module {};\n", path(m)),
         None => String::new(),
@@ -135,7 +140,11 @@ rtmp {{
         # What viewers watch (HLS) and relays pull: only this machine publishes or plays here.
         application show {{
             live on;
-            record off;
+            # Every publish is recorded; sellstream keeps an MP4 of it when it is done.
+            record all;
+            record_path {rec};
+            record_unique on;
+            on_record_done {on_record_done};
             allow publish 127.0.0.1;
             deny publish all;
             allow play 127.0.0.1;
@@ -181,6 +190,7 @@ http {{
         http = s.http_listen,
         on_publish = hook("publish"),
         on_publish_done = hook("publish-done"),
+        on_record_done = hook("record-done"),
         frag = s.hls_fragment_secs,
         playlist = s.hls_playlist_secs,
     )

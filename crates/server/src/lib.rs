@@ -52,6 +52,10 @@ pub fn app(state: AppState) -> Router {
             "/media/hls/{file}",
             axum::routing::get(routes::media::hls_file),
         )
+        .route(
+            "/media/recordings/{file}",
+            axum::routing::get(routes::media::recording_file),
+        )
         .nest("/api", Router::new().fallback(error::api_not_found))
         .fallback(web::serve)
         .method_not_allowed_fallback(error::method_not_allowed)

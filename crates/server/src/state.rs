@@ -38,6 +38,10 @@ pub struct ServerConfig {
     /// Seals platform push URLs and keys at rest (random per start when not set: then sealed
     /// credentials do not survive a restart, so the CLI always sets one).
     pub secret_box: Option<sellstream_media::SecretBox>,
+    /// Where nginx records (`<media-dir>/recordings`), served at `/media/recordings/`.
+    pub media_recordings_dir: Option<PathBuf>,
+    /// Days recordings are kept (default three years).
+    pub recording_retention_days: Option<u32>,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -66,6 +70,7 @@ pub struct AppState {
     pub media_secret: Arc<str>,
     /// Pushes the sessions' streams to their channels.
     pub simulcast: sellstream_media::Simulcast,
+    pub recordings: sellstream_media::Recordings,
     pub config: Arc<ServerConfig>,
 }
 
@@ -110,6 +115,13 @@ impl AppState {
             channels: Channels::new(store.clone()),
             media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
             media_secret,
+            recordings: sellstream_media::Recordings::new(
+                store.clone(),
+                config.media_recordings_dir.clone(),
+                config
+                    .recording_retention_days
+                    .unwrap_or(sellstream_media::DEFAULT_RETENTION_DAYS),
+            ),
             simulcast: sellstream_media::Simulcast::new(
                 store.clone(),
                 config

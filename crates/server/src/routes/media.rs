@@ -481,6 +481,145 @@ pub async fn switch_target(
     Ok(axum::Json(target))
 }
 
+/// What nginx-rtmp posts on `on_record_done`.
+#[derive(Deserialize, ToSchema)]
+pub struct RecordCall {
+    #[serde(default)]
+    pub name: String,
+    /// The finished FLV file.
+    #[serde(default)]
+    pub path: String,
+}
+
+/// nginx's `on_record_done`: a recording is finished; it is made into an MP4 and kept (in the
+/// background: nginx does not wait for it).
+#[utoipa::path(post, path = "/api/v1/media/hooks/record-done", tag = "media", security(()), params(HookAuth),
+    request_body(content = RecordCall, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 204), (status = 403, body = ErrorBody)))]
+pub async fn on_record_done(
+    State(state): State<AppState>,
+    Query(auth): Query<HookAuth>,
+    Form(call): Form<RecordCall>,
+) -> Result<StatusCode, ApiError> {
+    if !secret_ok(&state, &auth.secret) {
+        return Err(ApiError::new(ErrorCode::Forbidden, "wrong media secret"));
+    }
+    let recordings = state.recordings.clone();
+    tokio::spawn(async move {
+        if let Err(e) = recordings.done(&call.name, &call.path).await {
+            tracing::warn!(error = %e, "could not keep a recording");
+        }
+    });
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct Replay {
+    /// The session's recordings, oldest first, each an MP4 the browser plays and seeks.
+    pub recordings: Vec<sellstream_media::Recording>,
+    /// When each product was pinned, as offsets into the recording it falls in.
+    pub chapters: Vec<sellstream_media::Chapter>,
+}
+
+/// A session's replay: its recordings and the product chapters (no sign-in).
+#[utoipa::path(get, path = "/api/v1/public/sessions/{id}/replay", tag = "public", security(()), params(("id" = i64, Path)),
+    responses((status = 200, body = Replay), (status = 404, body = ErrorBody)))]
+pub async fn replay(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Replay>, ApiError> {
+    state.sessions.public(id).await?;
+    let recordings = state.recordings.for_session(id).await?;
+    let chapters = state.recordings.chapters(id, &recordings).await?;
+    Ok(axum::Json(Replay {
+        recordings,
+        chapters,
+    }))
+}
+
+/// The recorded MP4s, with byte ranges so players can seek.
+pub async fn recording_file(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let not_found = || ApiError::new(ErrorCode::NotFound, "no such recording").into_response();
+    let Some(dir) = state.recordings.dir() else {
+        return not_found();
+    };
+    let ok_name = file.ends_with(".mp4")
+        && !file.starts_with('.')
+        && file
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if !ok_name {
+        return not_found();
+    }
+    let Ok(mut f) = tokio::fs::File::open(dir.join(&file)).await else {
+        return not_found();
+    };
+    let Ok(len) = f.metadata().await.map(|m| m.len()) else {
+        return not_found();
+    };
+    // One range per request, at most 4 MiB of it: players ask again for the rest.
+    const CHUNK: u64 = 4 << 20;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.split_once('-'))
+        .and_then(|(a, b)| {
+            let start: u64 = a.parse().ok()?;
+            let end: u64 = if b.is_empty() {
+                len.saturating_sub(1)
+            } else {
+                b.parse().ok()?
+            };
+            (start < len && start <= end).then_some((start, end.min(len - 1)))
+        });
+    let (status, start, end) = match (headers.get(header::RANGE), range) {
+        (None, _) => (StatusCode::OK, 0, len.saturating_sub(1).min(CHUNK * 64)),
+        (Some(_), Some((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e.min(s + CHUNK - 1)),
+        (Some(_), None) => {
+            return (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+            )
+                .into_response()
+        }
+    };
+    if len == 0 {
+        return not_found();
+    }
+    let mut buf = vec![0u8; (end - start + 1) as usize];
+    if f.seek(std::io::SeekFrom::Start(start)).await.is_err()
+        || f.read_exact(&mut buf).await.is_err()
+    {
+        return not_found();
+    }
+    let mut res = (status, buf).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("video/mp4"),
+    );
+    h.insert(
+        header::ACCEPT_RANGES,
+        header::HeaderValue::from_static("bytes"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=3600"),
+    );
+    if status == StatusCode::PARTIAL_CONTENT {
+        if let Ok(v) = header::HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::relay_url;

@@ -105,6 +105,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(media::on_publish_done))
         .routes(routes!(media::on_restarted))
         .routes(routes!(media::create_channel))
+        .routes(routes!(media::on_record_done))
+        .routes(routes!(media::replay))
         .routes(routes!(media::set_push))
         .routes(routes!(media::targets))
         .routes(routes!(media::switch_target))

@@ -370,7 +370,90 @@ async fn channel_push_credentials_are_sealed_and_bad_simulcast_requests_are_refu
     );
 }
 
+/// A replay lists the session's recordings and, for each pin during one, the moment from its
+/// start (pins outside every recording are left out).
+async fn a_replay_has_a_chapter_for_each_product_pinned_while_recording(app: TestApp) {
+    let op = app.staff("rhea", &[Role::Operator]).await;
+    let (_, sess) = app
+        .post(
+            "/api/v1/sessions",
+            &op,
+            json!({"title": "回放", "theme": "custom",
+            "scheduled_start": "2026-01-01T12:00:00Z", "scheduled_end": "2026-01-01T14:00:00Z"}),
+        )
+        .await;
+    let id = sess["id"].as_i64().unwrap();
+    let t0: i64 = 1_800_000_000_000;
+    for (file, start, dur) in [
+        ("session-a-1.mp4", t0, 600_000_i64),
+        ("session-a-2.mp4", t0 + 900_000, 300_000),
+    ] {
+        sqlx::query(
+            "INSERT INTO recordings (session_id, file, started_at, duration_ms, bytes, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, 1000, $3, $5)",
+        )
+        .bind(id)
+        .bind(file)
+        .bind(start)
+        .bind(dur)
+        .bind(t0 + 86_400_000)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    }
+    for (seq, product, at) in [
+        (1_i64, 11_i64, t0 + 60_000),
+        (2, 12, t0 + 700_000),
+        (3, 13, t0 + 1_000_000),
+    ] {
+        sqlx::query(
+            "INSERT INTO room_events (session_id, seq, kind, ref_id, payload, at) VALUES ($1, $2, 'pin', $3, '{}', $4)",
+        )
+        .bind(id)
+        .bind(seq)
+        .bind(product)
+        .bind(at)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    }
+    let (s, replay) = app
+        .get(&format!("/api/v1/public/sessions/{id}/replay"), "")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{replay}");
+    let recs = replay["recordings"].as_array().unwrap();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["url"], "/media/recordings/session-a-1.mp4");
+    let chapters: Vec<(i64, i64)> = replay["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["product_id"].as_i64().unwrap(),
+                c["offset_ms"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // Product 12 was pinned between the two recordings: no moment to jump to.
+    assert_eq!(chapters, vec![(11, 60_000), (13, 100_000)]);
+    assert_eq!(replay["chapters"][1]["recording_id"], recs[1]["id"]);
+    // Past their retention they go.
+    let n = app
+        .state
+        .recordings
+        .purge_expired(sellstream_core::Timestamp::from_millis(t0 + 86_400_000))
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let (_, replay) = app
+        .get(&format!("/api/v1/public/sessions/{id}/replay"), "")
+        .await;
+    assert_eq!(replay["recordings"], json!([]));
+}
+
 crate::on_both_backends!(
+    a_replay_has_a_chapter_for_each_product_pinned_while_recording,
     a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream,
     channel_push_credentials_are_sealed_and_bad_simulcast_requests_are_refused
 );

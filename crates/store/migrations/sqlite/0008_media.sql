@@ -44,3 +44,18 @@ CREATE TABLE simulcast_targets (
     updated_at BIGINT  NOT NULL,
     PRIMARY KEY (session_id, channel)
 );
+
+-- Recordings: each publish's recording (nginx writes FLV, sellstream keeps an MP4 of it), kept
+-- until expires_at (the retention setting; 3 years by default).
+CREATE TABLE recordings (
+    id          INTEGER PRIMARY KEY,
+    session_id  BIGINT NOT NULL REFERENCES live_sessions (id) ON DELETE CASCADE,
+    file        TEXT   NOT NULL UNIQUE,
+    started_at  BIGINT NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    bytes       BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL
+);
+CREATE INDEX recordings_session ON recordings (session_id, started_at);
+CREATE INDEX recordings_expiry ON recordings (expires_at);
