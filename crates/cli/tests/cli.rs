@@ -463,18 +463,20 @@ fn media_tools_here() -> bool {
     have("nginx") && have("ffmpeg") && module
 }
 
-#[tokio::test]
-async fn an_encoder_streams_through_nginx_into_the_room_and_bad_keys_are_refused() {
+/// `serve --demo --media` on free ports with the operator signed in, or `None` (the test skips)
+/// when nginx with its RTMP module or ffmpeg is missing — a failure where
+/// SELLSTREAM_TEST_REQUIRE_MEDIA is set (CI).
+async fn media_demo(name: &str) -> Option<MediaDemo> {
     if !media_tools_here() {
         assert!(
             std::env::var_os("SELLSTREAM_TEST_REQUIRE_MEDIA").is_none(),
             "nginx with the RTMP module and ffmpeg are required here"
         );
         eprintln!("skipped: needs nginx, libnginx-mod-rtmp and ffmpeg");
-        return;
+        return None;
     }
-    let dir = TempDir::new("media");
-    let (rtmp, hls) = (free_port(), free_port());
+    let dir = TempDir::new(name);
+    let rtmp = free_port();
     let server = start(
         &dir,
         &[
@@ -485,13 +487,12 @@ async fn an_encoder_streams_through_nginx_into_the_room_and_bad_keys_are_refused
             "--rtmp-port",
             &rtmp.to_string(),
             "--hls-port",
-            &hls.to_string(),
+            &free_port().to_string(),
         ],
     );
-    let base = server.base.clone();
     let http = reqwest::Client::new();
     let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
+        .post(format!("{}/api/v1/auth/login", server.base))
         .json(&serde_json::json!({"login": "operator", "password": "operator-demo"}))
         .send()
         .await
@@ -499,7 +500,38 @@ async fn an_encoder_streams_through_nginx_into_the_room_and_bad_keys_are_refused
         .json()
         .await
         .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    Some(MediaDemo {
+        base: server.base.clone(),
+        token: login["token"].as_str().unwrap().to_owned(),
+        server,
+        dir,
+        rtmp,
+        http,
+    })
+}
+
+struct MediaDemo {
+    server: Server,
+    dir: TempDir,
+    base: String,
+    rtmp: u16,
+    http: reqwest::Client,
+    token: String,
+}
+
+#[tokio::test]
+async fn an_encoder_streams_through_nginx_into_the_room_and_bad_keys_are_refused() {
+    let Some(MediaDemo {
+        server,
+        dir,
+        base,
+        rtmp,
+        http,
+        token,
+    }) = media_demo("media").await
+    else {
+        return;
+    };
     let get = |path: String| {
         let (http, token) = (http.clone(), token.clone());
         async move {
@@ -783,42 +815,18 @@ fn unsafe_is_root() -> bool {
 
 #[tokio::test]
 async fn simulcast_pushes_to_a_platform_and_a_refusing_one_retries_without_harm() {
-    if !media_tools_here() {
-        assert!(
-            std::env::var_os("SELLSTREAM_TEST_REQUIRE_MEDIA").is_none(),
-            "nginx with the RTMP module and ffmpeg are required here"
-        );
-        eprintln!("skipped: needs nginx, libnginx-mod-rtmp and ffmpeg");
+    let Some(MediaDemo {
+        server,
+        base,
+        rtmp,
+        http,
+        token,
+        ..
+    }) = media_demo("simulcast").await
+    else {
         return;
-    }
+    };
     let platform = Platform::start();
-    let dir = TempDir::new("simulcast");
-    let rtmp = free_port();
-    let server = start(
-        &dir,
-        &[
-            "--demo",
-            "--media",
-            "--rtmp-host",
-            "127.0.0.1",
-            "--rtmp-port",
-            &rtmp.to_string(),
-            "--hls-port",
-            &free_port().to_string(),
-        ],
-    );
-    let base = server.base.clone();
-    let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"login": "operator", "password": "operator-demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
     let send = |method: reqwest::Method, path: String, body: serde_json::Value| {
         let (http, token, base) = (http.clone(), token.clone(), base.clone());
         async move {

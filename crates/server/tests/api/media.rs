@@ -43,19 +43,24 @@ fn publish<'a>(key: &'a str, client: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-async fn a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream(app: TestApp) {
-    let op = app.staff("olga", &[Role::Operator]).await;
-    let analyst = app.staff("andy", &[Role::Analyst]).await;
+/// A scheduled session, made by `op`: its id.
+async fn scheduled_session(app: &TestApp, op: &str, title: &str) -> i64 {
     let (s, sess) = app
         .post(
             "/api/v1/sessions",
-            &op,
-            json!({"title": "新品首发", "theme": "new_launch",
+            op,
+            json!({"title": title, "theme": "custom",
             "scheduled_start": "2026-01-01T12:00:00Z", "scheduled_end": "2026-01-01T14:00:00Z"}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{sess}");
-    let id = sess["id"].as_i64().unwrap();
+    sess["id"].as_i64().unwrap()
+}
+
+async fn a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream(app: TestApp) {
+    let op = app.staff("olga", &[Role::Operator]).await;
+    let analyst = app.staff("andy", &[Role::Analyst]).await;
+    let id = scheduled_session(&app, &op, "新品首发").await;
     let key_path = format!("/api/v1/sessions/{id}/stream-key");
     assert_error(&app.get(&key_path, &analyst).await, 403, "forbidden");
     let (_, none) = app.get(&key_path, &op).await;
@@ -305,15 +310,7 @@ async fn channel_push_credentials_are_sealed_and_bad_simulcast_requests_are_refu
     assert!(!list.to_string().contains("abc123") && !list.to_string().contains("example.com"));
     assert!(list.to_string().contains("…c123"));
 
-    let (_, sess) = app
-        .post(
-            "/api/v1/sessions",
-            &op,
-            json!({"title": "同步推流", "theme": "custom",
-            "scheduled_start": "2026-01-01T12:00:00Z", "scheduled_end": "2026-01-01T14:00:00Z"}),
-        )
-        .await;
-    let id = sess["id"].as_i64().unwrap();
+    let id = scheduled_session(&app, &op, "同步推流").await;
     let (_, targets) = app
         .get(&format!("/api/v1/sessions/{id}/simulcast"), &ctl)
         .await;
@@ -374,15 +371,7 @@ async fn channel_push_credentials_are_sealed_and_bad_simulcast_requests_are_refu
 /// start (pins outside every recording are left out).
 async fn a_replay_has_a_chapter_for_each_product_pinned_while_recording(app: TestApp) {
     let op = app.staff("rhea", &[Role::Operator]).await;
-    let (_, sess) = app
-        .post(
-            "/api/v1/sessions",
-            &op,
-            json!({"title": "回放", "theme": "custom",
-            "scheduled_start": "2026-01-01T12:00:00Z", "scheduled_end": "2026-01-01T14:00:00Z"}),
-        )
-        .await;
-    let id = sess["id"].as_i64().unwrap();
+    let id = scheduled_session(&app, &op, "回放").await;
     let t0: i64 = 1_800_000_000_000;
     for (file, start, dur) in [
         ("session-a-1.mp4", t0, 600_000_i64),
