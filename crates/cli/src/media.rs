@@ -166,7 +166,8 @@ pub async fn run(args: MediaRunArgs) -> anyhow::Result<()> {
             format!("{server}/api/v1/media/hooks/restarted?secret={secret}"),
         );
         async move {
-            if let Err(e) = http.post(&url).send().await {
+            // The URL carries the secret: the error is logged without it.
+            if let Err(e) = http.post(&url).send().await.map_err(|e| e.without_url()) {
                 tracing::warn!(error = %e, "could not tell sellstream the media server (re)started");
             }
         }
