@@ -102,13 +102,28 @@ impl Recordings {
             .unwrap_or(0);
         let now = Timestamp::now().millis();
         // nginx's `record_unique` puts the start (Unix seconds) at the end of the name.
-        let started_at = mp4
+        let second = mp4
             .file_stem()
             .and_then(|s| s.to_str())
             .and_then(|s| s.rsplit('-').next())
             .and_then(|t| t.parse::<i64>().ok())
-            .map(|s| s * 1000)
-            .unwrap_or(now - duration_ms);
+            .map(|s| s * 1000);
+        // The name has whole seconds; the publish that started it was recorded to the
+        // millisecond (chapters are offsets from this moment).
+        let publish: Option<i64> = match second {
+            Some(s) => sqlx::query(
+                "SELECT MAX(started_at) FROM media_publishes
+                 WHERE session_id = $1 AND started_at BETWEEN $2 AND $3",
+            )
+            .bind(session_id)
+            .bind(s - 2000)
+            .bind(s + 1000)
+            .fetch_one(self.store.pool())
+            .await?
+            .try_get(0)?,
+            None => None,
+        };
+        let started_at = publish.or(second).unwrap_or(now - duration_ms);
         let file = mp4
             .file_name()
             .and_then(|f| f.to_str())

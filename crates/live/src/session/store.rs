@@ -203,11 +203,19 @@ impl Sessions {
         if session.state == SessionState::Cancelled {
             return Err(LiveError::SessionNotFound(id));
         }
+        let ended = session.state == SessionState::Ended;
         let bag = self
             .bag(id)
             .await?
             .into_iter()
             .filter(|i| i.product.on_shelf)
+            .map(|mut i| {
+                // After the show (its replay) everything sells at list price.
+                if ended {
+                    i.live_prices.clear();
+                }
+                i
+            })
             .collect();
         Ok(PublicSession { session, bag })
     }
@@ -256,10 +264,16 @@ impl Sessions {
     /// apply: the session must be live.
     pub async fn prices_now(&self, id: i64) -> Result<(LiveSession, HashMap<i64, i64>), LiveError> {
         let session = self.get(id).await?;
-        if session.state != SessionState::Live {
-            return Err(LiveError::Invalid(format!(
-                "session_id: session {id} is not live"
-            )));
+        match session.state {
+            SessionState::Live => {}
+            // Bought from the replay: the order counts for the session, at list prices (live
+            // prices were for the show).
+            SessionState::Ended => return Ok((session, HashMap::new())),
+            _ => {
+                return Err(LiveError::Invalid(format!(
+                    "session_id: session {id} is not live"
+                )))
+            }
         }
         let prices =
             sqlx::query("SELECT sku_id, price_fen FROM session_prices WHERE session_id = $1")

@@ -562,8 +562,6 @@ pub async fn recording_file(
     let Ok(len) = f.metadata().await.map(|m| m.len()) else {
         return not_found();
     };
-    // One range per request, at most 4 MiB of it: players ask again for the rest.
-    const CHUNK: u64 = 4 << 20;
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -579,8 +577,8 @@ pub async fn recording_file(
             (start < len && start <= end).then_some((start, end.min(len - 1)))
         });
     let (status, start, end) = match (headers.get(header::RANGE), range) {
-        (None, _) => (StatusCode::OK, 0, len.saturating_sub(1).min(CHUNK * 64)),
-        (Some(_), Some((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e.min(s + CHUNK - 1)),
+        (None, _) => (StatusCode::OK, 0, len.saturating_sub(1)),
+        (Some(_), Some((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e),
         (Some(_), None) => {
             return (
                 StatusCode::RANGE_NOT_SATISFIABLE,
@@ -592,13 +590,13 @@ pub async fn recording_file(
     if len == 0 {
         return not_found();
     }
-    let mut buf = vec![0u8; (end - start + 1) as usize];
-    if f.seek(std::io::SeekFrom::Start(start)).await.is_err()
-        || f.read_exact(&mut buf).await.is_err()
-    {
+    if f.seek(std::io::SeekFrom::Start(start)).await.is_err() {
         return not_found();
     }
-    let mut res = (status, buf).into_response();
+    // Streamed from the file: an hour-long show is not read into memory.
+    let body =
+        axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(f.take(end - start + 1)));
+    let mut res = (status, body).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PublicSessionQuery {
-    /// `live` or `scheduled` (default `live`).
+    /// `live`, `scheduled` or `ended` (their replays; default `live`).
     pub state: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
@@ -23,10 +23,13 @@ pub async fn sessions(
     Query(q): Query<PublicSessionQuery>,
 ) -> Result<axum::Json<Page<LiveSession>>, ApiError> {
     let wanted = super::sessions::parse_state(q.state.as_deref().or(Some("live")))?;
-    if !matches!(wanted, Some(SessionState::Live | SessionState::Scheduled)) {
+    if !matches!(
+        wanted,
+        Some(SessionState::Live | SessionState::Scheduled | SessionState::Ended)
+    ) {
         return Err(ApiError::new(
             ErrorCode::ValidationFailed,
-            "state: `live` or `scheduled`",
+            "state: `live`, `scheduled` or `ended`",
         ));
     }
     let filter = SessionFilter {

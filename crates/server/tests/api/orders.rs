@@ -1337,7 +1337,53 @@ async fn the_order_desk_finds_and_exports_orders(app: TestApp) {
     );
 }
 
+/// After the show the replay still sells: the order counts for the session, at list price (the
+/// live price was for the show); a session that has not started sells nothing yet.
+async fn buying_from_the_replay_counts_for_the_session_at_list_price(app: TestApp) {
+    let shop = shop(&app).await;
+    app.post(
+        &format!("/api/v1/sessions/{}/transition", shop.session),
+        &shop.op,
+        json!({"to": "ended"}),
+    )
+    .await;
+    let (_, public) = app
+        .get(&format!("/api/v1/public/sessions/{}", shop.session), "")
+        .await;
+    assert!(
+        public["bag"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["live_prices"] == json!([])),
+        "{public}"
+    );
+    let (_, ended) = app.get("/api/v1/public/sessions?state=ended", "").await;
+    assert_eq!(ended["items"][0]["id"], shop.session, "{ended}");
+    let (s, order) = place(&app, &shop.buyer, None, shop.order(&[(shop.red, 1)])).await;
+    assert_eq!(s, StatusCode::CREATED, "{order}");
+    assert_eq!(order["session_id"], shop.session);
+    assert_eq!(
+        order["lines"][0]["unit_price"], 12900,
+        "list price: {order}"
+    );
+
+    let (_, later) = app
+        .post(
+            "/api/v1/sessions",
+            &shop.op,
+            json!({"title": "下周", "theme": "custom",
+            "scheduled_start": "2026-02-01T12:00:00Z", "scheduled_end": "2026-02-01T14:00:00Z"}),
+        )
+        .await;
+    let mut body = shop.order(&[(shop.red, 1)]);
+    body["session_id"] = later["id"].clone();
+    let got = place(&app, &shop.buyer, None, body).await;
+    assert_error(&got, 422, "validation_failed");
+}
+
 crate::on_both_backends!(
+    buying_from_the_replay_counts_for_the_session_at_list_price,
     an_order_is_placed_once_per_key_reserves_stock_and_is_paid,
     payment_callbacks_are_verified_and_applied_once,
     cancellations_and_refunds_give_back_stock_coupons_and_points,
