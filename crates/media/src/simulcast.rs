@@ -81,6 +81,22 @@ impl Simulcast {
                 "stream_key: the platform's stream key, without spaces".into(),
             ));
         }
+        let platform: Option<String> = sqlx::query("SELECT platform FROM channels WHERE code = $1")
+            .bind(channel)
+            .fetch_optional(self.store.pool())
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        match platform.as_deref() {
+            None => return Err(MediaError::Invalid(format!("no channel `{channel}`"))),
+            // The own room is fed by the session's stream key, not pushed to.
+            Some("own") => {
+                return Err(MediaError::Invalid(
+                    "channel: the own room takes the stream directly; push credentials are for platform accounts".into(),
+                ))
+            }
+            Some(_) => {}
+        }
         let shown = hint(key);
         let n = sqlx::query(
             "UPDATE channels SET push_url_sealed = $1, push_key_sealed = $2, push_hint = $3 WHERE code = $4",

@@ -70,6 +70,10 @@ export const PROMO_ROLES: Role[] = ['admin', 'operator']
 export const OFFER_ROLES: Role[] = ROOM_ROLES
 // The stream key (OBS): admin, operator and controller; hosts are given the key, not the button.
 export const STREAM_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
+// Channels (渠道): every staff member sees them; adding accounts and their push credentials is
+// admin's and operator's. Simulcast (同步推流) is run by those who run the stream.
+export const CHANNEL_ROLES: Role[] = ['admin', 'operator']
+export const SIMULCAST_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -87,4 +91,6 @@ export const can = {
   offerCoupon: computed(() => hasAnyRole(OFFER_ROLES)),
   writeTiers: computed(() => hasAnyRole(WRITE_ROLES)),
   manageStream: computed(() => hasAnyRole(STREAM_ROLES)),
+  writeChannels: computed(() => hasAnyRole(CHANNEL_ROLES)),
+  simulcast: computed(() => hasAnyRole(SIMULCAST_ROLES)),
 }

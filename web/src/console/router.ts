@@ -74,6 +74,8 @@ export const router = createRouter({
           component: () => import('./pages/ModerationPage.vue'),
           meta: { title: 'console.moderation.title', menu: 'moderation', roles: MODERATION_ROLES },
         },
+        // any staff member reads the channels; admin and operator change them (the page knows)
+        { path: 'channels', name: 'channels', component: () => import('./pages/ChannelsPage.vue'), meta: { title: 'console.menu.channels', menu: 'channels' } },
         { path: 'brand', name: 'brand', component: () => import('./pages/BrandPage.vue'), meta: { title: 'console.menu.brand', menu: 'brand', roles: ADMIN_ROLES } },
         { path: 'forbidden', name: 'forbidden', component: () => import('./pages/ForbiddenPage.vue'), meta: { title: 'console.forbidden.title' } },
         { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue'), meta: { title: 'console.notFound.title' } },

@@ -16,3 +16,7 @@ export function channelLabel(i: T, code: string, serverName?: string | null): st
   if (i.te('enums.channel.' + code)) return i.t('enums.channel.' + code)
   return serverName || code
 }
+/** The platform a channel account is on (渠道), e.g. 抖音; unknown codes as they are. */
+export function platformLabel(i: T, platform: string): string {
+  return i.te('enums.platform.' + platform) ? i.t('enums.platform.' + platform) : platform
+}

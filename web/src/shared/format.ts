@@ -226,6 +226,23 @@ export function formatCount(n: number | null | undefined, locale = state.locale)
   return String(v)
 }
 
+/**
+ * How long ago `iso` was, seen from `now` (ms): "3 分钟前" (zh-CN) or "3 minutes ago" (en);
+ * "now" for the last few seconds.
+ */
+export function formatRelative(iso: string | Date | null | undefined, now = Date.now(), locale = state.locale): string {
+  const d = parse(iso)
+  if (!d) return '—'
+  // a clock a little ahead of the server's must not say "in 2 seconds"
+  const s = Math.max(0, Math.round((now - d.getTime()) / 1000))
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' })
+  if (s < 10) return rtf.format(0, 'second')
+  if (s < 60) return rtf.format(-s, 'second')
+  if (s < 3600) return rtf.format(-Math.floor(s / 60), 'minute')
+  if (s < 86_400) return rtf.format(-Math.floor(s / 3600), 'hour')
+  return rtf.format(-Math.floor(s / 86_400), 'day')
+}
+
 /** Clock time "20:05" of a millisecond timestamp, in the brand time zone. */
 export function formatClock(ms: number | null | undefined, tz = state.timeZone, locale = state.locale): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'

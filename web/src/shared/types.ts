@@ -44,7 +44,15 @@ export interface Host {
 export interface Channel {
   code: string
   name: string
+  /** `own` (the brand's own room) or the platform of an account elsewhere (see PLATFORMS). */
+  platform: string
+  /** The stream key's last characters when push credentials are set (they are never shown back). */
+  push_hint: string | null
 }
+
+/** Platforms a channel account can be on; `own` is the brand's own room, made by the server. */
+export type Platform = 'own' | 'taobao' | 'douyin' | 'kuaishou' | 'wechat_channels'
+export const PLATFORMS: Platform[] = ['own', 'taobao', 'douyin', 'kuaishou', 'wechat_channels']
 
 export interface Sku {
   id?: number
@@ -164,6 +172,30 @@ export interface PublicSession extends Session {
   video?: unknown
 }
 
+/** One recorded publish of a session: an MP4 served with byte ranges (plays and seeks). */
+export interface Recording {
+  id: number
+  session_id: number
+  url: string
+  started_at: string
+  duration_ms: number
+  bytes: number
+  expires_at: string
+}
+
+/** A product pinned while recording, as an offset from that recording's start. */
+export interface ReplayChapter {
+  recording_id: number
+  offset_ms: number
+  product_id: number
+}
+
+/** `GET /public/sessions/{id}/replay`: recordings oldest first and their product chapters. */
+export interface Replay {
+  recordings: Recording[]
+  chapters: ReplayChapter[]
+}
+
 /**
  * The stream key of a session (`GET /sessions/{id}/stream-key`), never the key itself: OBS's
  * "Server" (`server_url`) and the key's last characters (`hint`), whether an encoder publishes now.
@@ -184,6 +216,28 @@ export interface IssuedStreamKey {
   hint: string
   created_at: string
   server_url: string
+}
+
+/**
+ * One channel a session's stream is pushed to (`GET /sessions/{id}/simulcast`): only channels with
+ * push credentials are listed. `waiting`: the relay is ready, the host is not streaming yet;
+ * `retrying`: the platform refused or dropped it (`last_error` says why); `failed`: 5+ failures
+ * in a row (still retried, slowly).
+ */
+export type SimulcastState = 'stopped' | 'waiting' | 'pushing' | 'retrying' | 'failed'
+
+export interface SimulcastTarget {
+  channel: string
+  platform: string
+  name: string
+  /** Whether staff asked for it to be pushed. */
+  wanted: boolean
+  state: SimulcastState
+  last_error: string | null
+  /** Failures since it last pushed. */
+  attempts: number
+  since: string | null
+  push_hint: string | null
 }
 
 export interface Overview {

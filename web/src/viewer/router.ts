@@ -18,6 +18,7 @@ export const router = createRouter({
   routes: [
     { path: '/', name: 'home', component: () => import('./pages/HomePage.vue'), meta: { tab: true, title: '' } },
     { path: '/live/:id', name: 'live', component: () => import('./pages/LivePage.vue'), props: true },
+    { path: '/replay/:id', name: 'replay', component: () => import('./pages/ReplayPage.vue'), props: true },
     // the earlier session page's address leads into the live room
     { path: '/s/:id', name: 'session', redirect: (to) => ({ name: 'live', params: { id: to.params.id }, query: to.query }) },
     { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { title: 'viewer.login.title' } },

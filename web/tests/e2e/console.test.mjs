@@ -23,6 +23,7 @@ const LANGS = {
     loginTitle: '登录管理后台',
     navProducts: '商品',
     navSessions: '直播场次',
+    navChannels: '渠道',
     liveLabel: '直播中',
     bagHeading: '购物袋',
     productTitle: (stamp) => `E2E 丝绒口红 ${stamp}`,
@@ -34,6 +35,7 @@ const LANGS = {
     loginTitle: 'Sign in to the console',
     navProducts: 'Products',
     navSessions: 'Live sessions',
+    navChannels: 'Channels',
     liveLabel: 'Live',
     bagHeading: 'Shopping bag',
     productTitle: (stamp) => `E2E Velvet lipstick ${stamp}`,
@@ -111,8 +113,9 @@ for (const [lang, L] of Object.entries(LANGS)) {
       await byTestId(page, 'nav-products').waitFor()
       assert.equal((await byTestId(page, 'nav-products').innerText()).trim(), L.navProducts)
       assert.equal((await byTestId(page, 'nav-sessions').innerText()).trim(), L.navSessions)
-      // operator is not admin: no staff/brand menus
+      // operator is not admin: no staff/brand menus, but the channels (渠道) they set up
       assert.equal(await byTestId(page, 'nav-staff').count(), 0, 'operator must not see the staff menu')
+      assert.equal((await byTestId(page, 'nav-channels').innerText()).trim(), L.navChannels)
 
       // ---- create a product with two SKUs ----
       await byTestId(page, 'nav-products').click()

@@ -9,16 +9,36 @@
 // clip; ffmpeg publishes a test pattern with the key; the key's status says publishing and the
 // same room page switches to the stream (LIVE badge, the <video> playing, muted) without a
 // reload. An ffmpeg with a wrong key is refused and does not disturb the first; when the first
-// stops, the room goes back to offline. Stopping the server stops its nginx. Screenshots:
-// web/test-results/video-*.png.
+// stops, the room goes back to offline.
+//
+// Simulcast: a second nginx plays a platform's ingest. The operator adds a channel account with
+// push credentials pointing at it (API), the channels page shows only the key's hint and, after
+// the key is replaced through its dialog, neither the key nor the URL; the session page's
+// simulcast panel starts the target (waiting, then pushing once ffmpeg publishes as the host),
+// ffprobe sees the stream arrive at the platform, and the room console's panel stops it.
+// Stopping the server stops its nginx. Screenshots: web/test-results/video-*.png.
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { byTestId, freePort, newZhContext, shot, sleep, startDemo, stopDemo } from './harness.mjs'
+import {
+  RESULTS_DIR,
+  byTestId,
+  consoleSignIn,
+  field,
+  freePort,
+  makeTmp,
+  newZhContext,
+  removeTmp,
+  settle,
+  shot,
+  sleep,
+  startDemo,
+  stopDemo,
+} from './harness.mjs'
 
 const PHONE = { width: 390, height: 844 }
 const OPERATOR = { login: 'operator', password: 'operator-demo' }
@@ -44,6 +64,8 @@ let tmpRoot = ''
 let rtmpPort = 0
 /** Every ffmpeg started here, killed in `after` whatever happened. */
 const encoders = new Set()
+/** Every platform nginx started here (simulcast), likewise. */
+const platforms = new Set()
 
 before(async () => {
   if (skipWhy) return
@@ -56,6 +78,7 @@ before(async () => {
 
 after(async () => {
   for (const e of encoders) await stopEncoder(e)
+  for (const p of platforms) await p.stop()
   await stopDemo({ server, browser, tmpRoot })
   browser = null
   server = null
@@ -248,8 +271,188 @@ test('live video: stream key, publish with ffmpeg, watch in the room, wrong key 
   assert.deepEqual(errors, [], 'no page errors')
   await vctx.close()
   await octx.close()
+})
 
-  // ---- stopping the server stops its nginx ----
+// ---------- simulcast: a second nginx plays the platform ----------
+
+/**
+ * Starts nginx with the RTMP module as a platform's ingest (`rtmp://127.0.0.1:<port>/push/<key>`
+ * takes any key), in its own temporary directory. Returns `{ port, stop() }`.
+ */
+async function startPlatform() {
+  const dir = makeTmp('sellstream-e2e-platform-')
+  const port = await freePort()
+  const conf = path.join(dir, 'nginx.conf')
+  fs.writeFileSync(
+    conf,
+    `load_module ${RTMP_MODULE}; user root; daemon off; pid ${dir}/p; error_log ${dir}/e.log; events {} ` +
+      `rtmp { server { listen 127.0.0.1:${port}; application push { live on; } } }\n`,
+  )
+  const proc = spawn('nginx', ['-p', dir + '/', '-e', dir + '/e.log', '-c', conf], { stdio: 'ignore' })
+  const exited = new Promise((resolve) => proc.once('exit', resolve))
+  const platform = {
+    port,
+    async stop() {
+      platforms.delete(platform)
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM') // nginx's master stops its worker on TERM
+        if ((await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) === false) proc.kill('SIGKILL')
+      }
+      removeTmp(dir)
+    },
+  }
+  platforms.add(platform)
+  const log = () => (fs.existsSync(path.join(dir, 'e.log')) ? fs.readFileSync(path.join(dir, 'e.log'), 'utf8') : '')
+  await until('the platform nginx listens', 10_000, async () => {
+    if (proc.exitCode !== null) assert.fail(`the platform nginx exited (${proc.exitCode}):\n${log()}`)
+    return portOpen(port)
+  })
+  return platform
+}
+
+/** What `ffprobe` finds at `url` within 8 s: `{ code, out }` (code 124: nothing came). */
+function probe(url) {
+  return new Promise((resolve) => {
+    execFile('timeout', ['8', 'ffprobe', '-v', 'error', '-show_streams', url], (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr })
+    })
+  })
+}
+
+test('simulcast: push credentials never shown, start a target from the panel, the platform receives, stop', { timeout: 240_000 }, async (t) => {
+  if (skipWhy) {
+    assert.ok(!process.env.SELLSTREAM_TEST_REQUIRE_MEDIA, `simulcast needs nginx-rtmp and ffmpeg: ${skipWhy}`)
+    t.skip(`simulcast needs nginx-rtmp and ffmpeg: ${skipWhy}`)
+    return
+  }
+  assert.ok(server && browser, 'server or browser was not started')
+  const errors = []
+  const platform = await startPlatform()
+  const stamp = Date.now().toString(36)
+  const code = `douyin-e2e-${stamp}`
+  const firstKey = `e2e-first-${stamp}-9x7q`
+  const key = `e2e-live-${stamp}-k3y5`
+
+  // ---- the operator adds the account and its credentials through the API ----
+  const octx = await browser.newContext()
+  const login = await octx.request.post(server.url + '/api/v1/auth/login', { data: OPERATOR })
+  assert.equal(login.status(), 200, `operator login: ${login.status()} ${await login.text()}`)
+  const created = await octx.request.post(server.url + '/api/v1/channels', { data: { code, platform: 'douyin', name: '抖音 E2E 号' } })
+  assert.equal(created.status(), 201, `POST channels: ${created.status()} ${await created.text()}`)
+  const pushUrl = `rtmp://127.0.0.1:${platform.port}/push`
+  const set = await octx.request.put(`${server.url}/api/v1/channels/${code}/push`, { data: { push_url: pushUrl, stream_key: firstKey } })
+  assert.equal(set.status(), 200, `PUT push: ${set.status()} ${await set.text()}`)
+  const list = await (await octx.request.get(server.url + '/api/v1/public/sessions')).json()
+  const session = list.items.find((s) => s.state === 'live')
+  assert.ok(session, 'the demo has a live session')
+
+  // ---- the channels page: a hint, never the key; replacing it through the dialog ----
+  const ctx = await newZhContext(browser, { width: 1440, height: 900 })
+  const page = await ctx.newPage()
+  page.on('pageerror', (e) => errors.push(e.message))
+  await consoleSignIn(page, server.url, OPERATOR.login, OPERATOR.password)
+  await page.waitForURL((u) => !u.pathname.includes('/login'))
+  await page.goto(`${server.url}/console/channels`)
+  assert.equal(await byTestId(page, 'page-title').innerText(), '渠道')
+  const pushCell = page.locator(`[data-testid="channel-push"][data-channel="${code}"]`)
+  await pushCell.locator('[data-testid="channel-push-hint"]').waitFor()
+  assert.equal(await pushCell.locator('[data-testid="channel-push-hint"]').innerText(), '…' + firstKey.slice(-4))
+  const shown = () => page.evaluate(() => document.documentElement.outerHTML + [...document.querySelectorAll('input')].map((i) => i.value).join('\n'))
+  assert.ok(!(await shown()).includes(firstKey), 'the channels page does not show the key set through the API')
+
+  await byTestId(page, `channel-set-push-${code}`).click()
+  await byTestId(page, 'channel-push-sealed').waitFor()
+  assert.match(await byTestId(page, 'channel-push-sealed').innerText(), /加密保存/)
+  assert.equal(await field(page, 'channel-push-key').getAttribute('type'), 'password', 'the stream key is a password field')
+  await field(page, 'channel-push-url').fill(pushUrl)
+  await field(page, 'channel-push-key').fill(key)
+  await byTestId(page, 'channel-push-save').click()
+  await byTestId(page, 'channel-push-dialog').waitFor({ state: 'hidden' })
+  await page.waitForFunction(
+    ([c, hint]) => document.querySelector(`[data-testid="channel-push"][data-channel="${c}"] [data-testid="channel-push-hint"]`)?.textContent?.trim() === hint,
+    [code, '…' + key.slice(-4)],
+  )
+  let html = await shown()
+  assert.ok(!html.includes(key) && !html.includes(pushUrl), 'after saving, the page shows neither the key nor the URL')
+  // opened again, the dialog is empty: nothing of what was typed stayed in the form
+  await byTestId(page, `channel-set-push-${code}`).click()
+  await byTestId(page, 'channel-push-sealed').waitFor()
+  assert.equal(await field(page, 'channel-push-url').inputValue(), '')
+  assert.equal(await field(page, 'channel-push-key').inputValue(), '')
+  html = await shown()
+  assert.ok(!html.includes(key), 'the reopened dialog does not hold the key')
+  await page.keyboard.press('Escape')
+  await byTestId(page, 'channel-push-dialog').waitFor({ state: 'hidden' })
+  const channels = await (await octx.request.get(server.url + '/api/v1/channels')).text()
+  assert.ok(!channels.includes(key) && !channels.includes(firstKey), 'GET /channels never returns a key')
+  await settle(page)
+  await shot(page, 'video-channels.png')
+
+  // ---- the session page: start the target from the simulcast panel ----
+  await page.goto(`${server.url}/console/sessions/${session.id}`)
+  const target = page.locator(`[data-testid="simulcast-target"][data-channel="${code}"]`)
+  await target.waitFor()
+  assert.equal(await target.getAttribute('data-state'), 'stopped')
+  await target.locator('[data-testid="simulcast-start"]').click()
+  // nobody publishes yet: the relay waits for the host
+  await page.locator(`[data-testid="simulcast-target"][data-channel="${code}"][data-state="waiting"]`).waitFor({ timeout: 10_000 })
+  assert.match(await target.locator('[data-testid="simulcast-state"]').innerText(), /等待主播推流/)
+  await target.locator('[data-testid="simulcast-stop"]').waitFor()
+
+  // the host streams (a fresh key: the story above revoked nothing, but its encoder is gone)
+  const issued = await octx.request.post(`${server.url}/api/v1/sessions/${session.id}/stream-key`)
+  assert.equal(issued.status(), 201, `POST stream-key: ${issued.status()} ${await issued.text()}`)
+  const hostKey = (await issued.json()).key
+  const host = publish(`rtmp://127.0.0.1:${rtmpPort}/live/${hostKey}`)
+  await page.locator(`[data-testid="simulcast-target"][data-channel="${code}"][data-state="pushing"]`).waitFor({ timeout: 40_000 })
+  assert.match(await target.locator('[data-testid="simulcast-state"]').innerText(), /推流中/)
+  assert.ok(running(host), `the host's ffmpeg still runs:\n${host.log()}`)
+
+  // the platform receives the stream under the key set in the dialog
+  const got = await probe(`${pushUrl}/${key}`)
+  assert.equal(got.code, 0, `ffprobe of the platform's stream: exit ${got.code}\n${got.out}`)
+  assert.match(got.out, /codec_type=video/, 'the platform receives video')
+  assert.match(got.out, /codec_type=audio/, 'the platform receives audio')
+
+  // the room console shows the same target
+  await page.goto(`${server.url}/console/sessions/${session.id}/room`)
+  const roomTarget = page.locator(`[data-testid="simulcast-target"][data-channel="${code}"][data-state="pushing"]`)
+  await roomTarget.waitFor()
+  await settle(page)
+  await byTestId(page, 'simulcast-panel').screenshot({ path: path.join(RESULTS_DIR, 'video-simulcast-pushing.png') })
+
+  // ---- stop it from the panel ----
+  await roomTarget.locator('[data-testid="simulcast-stop"]').click()
+  await page.locator('.el-message-box').waitFor()
+  await page.locator('.el-message-box .el-button--danger').click()
+  await page.locator(`[data-testid="simulcast-target"][data-channel="${code}"][data-state="stopped"]`).waitFor({ timeout: 10_000 })
+  const stoppedTarget = page.locator(`[data-testid="simulcast-target"][data-channel="${code}"]`)
+  assert.match(await stoppedTarget.locator('[data-testid="simulcast-state"]').innerText(), /未推流/)
+  await stoppedTarget.locator('[data-testid="simulcast-start"]').waitFor()
+  const api = await (await octx.request.get(`${server.url}/api/v1/sessions/${session.id}/simulcast`)).json()
+  const mine = api.items.find((x) => x.channel === code)
+  assert.equal(mine?.state, 'stopped', 'the server says stopped')
+  assert.equal(mine?.wanted, false)
+  // the platform stops receiving: nothing to probe any more
+  const gone = await probe(`${pushUrl}/${key}`)
+  assert.ok(!/codec_type=video/.test(gone.out), `the platform no longer receives video:\n${gone.out}`)
+  await settle(page)
+  await byTestId(page, 'simulcast-panel').screenshot({ path: path.join(RESULTS_DIR, 'video-simulcast-stopped.png') })
+
+  await stopEncoder(host)
+  assert.deepEqual(errors, [], 'no page errors')
+  await ctx.close()
+  await octx.close()
+  await platform.stop()
+})
+
+test('stopping the server stops its nginx', { timeout: 30_000 }, async (t) => {
+  if (skipWhy) {
+    t.skip(`needs nginx-rtmp and ffmpeg: ${skipWhy}`)
+    return
+  }
+  assert.ok(server, 'the server runs')
+  assert.ok(await portOpen(rtmpPort), 'its RTMP port is open before')
   await server.stop()
   server = null
   await until(`the RTMP port ${rtmpPort} closes with the server`, 10_000, async () => !(await portOpen(rtmpPort)))

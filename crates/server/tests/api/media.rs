@@ -281,6 +281,16 @@ async fn channel_push_credentials_are_sealed_and_bad_simulcast_requests_are_refu
     }
     assert_error(
         &app.put(
+            "/api/v1/channels/own/push",
+            &op,
+            json!({"push_url": "rtmp://a/b", "stream_key": "k"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.put(
             "/api/v1/channels/nope/push",
             &op,
             json!({"push_url": "rtmp://a/b", "stream_key": "k"}),
