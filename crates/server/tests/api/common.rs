@@ -20,6 +20,16 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     _guard: Cleanup,
+    _turn: Turn,
+}
+
+/// Stories that measure the whole process (its memory) run alone; the others share the time.
+static TURNS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+#[allow(dead_code)]
+enum Turn {
+    Shared(tokio::sync::RwLockReadGuard<'static, ()>),
+    Alone(tokio::sync::RwLockWriteGuard<'static, ()>),
 }
 
 enum Cleanup {
@@ -133,6 +143,18 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
+        let turn = Turn::Shared(TURNS.read().await);
+        Self::spawn_in_turn(backend, config, turn).await
+    }
+
+    /// A server while no other story runs in this process: for stories that measure the
+    /// process itself.
+    pub async fn spawn_alone(backend: Backend, config: ServerConfig) -> Option<TestApp> {
+        let turn = Turn::Alone(TURNS.write().await);
+        Self::spawn_in_turn(backend, config, turn).await
+    }
+
+    async fn spawn_in_turn(backend: Backend, config: ServerConfig, turn: Turn) -> Option<TestApp> {
         let (store, cleanup) = fresh_store(backend).await?;
         store.migrate().await.unwrap();
         let (state, base) = serve(&store, config).await;
@@ -145,6 +167,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             _guard: cleanup.0,
+            _turn: turn,
         })
     }
 

@@ -323,10 +323,20 @@ async fn the_bag_is_numbered_reordered_and_shown_to_viewers(app: TestApp) {
         )
         .await;
     assert_eq!(upcoming["total"], 1);
+    // Ended sessions are listed too (their replays); cancelled ones are not.
+    let (s, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/public/sessions?state=ended",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     assert_error(
         &app.call(
             Method::GET,
-            "/api/v1/public/sessions?state=ended",
+            "/api/v1/public/sessions?state=cancelled",
             None,
             None,
         )

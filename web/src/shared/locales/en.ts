@@ -1002,6 +1002,15 @@ const en: MessageSchema = {
       loadFailed: 'Could not load the channels: {msg}',
       simulcastHint: 'Channels with push credentials appear in the "Simulcast" panel of each live session, which pushes the stream to them.',
     },
+    recordings: {
+      title: 'Recordings',
+      hint: 'Each stream is recorded and kept for the retention period',
+      empty: 'No recording yet: streams are recorded while the media server runs.',
+      part: 'Part {n}',
+      chapters: '{n} product chapters',
+      keptUntil: 'kept until {date}',
+      open: 'Open the replay',
+    },
     simulcast: {
       title: 'Simulcast',
       hint: "Push this session's stream to the brand's accounts on other platforms",

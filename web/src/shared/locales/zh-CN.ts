@@ -1003,6 +1003,15 @@ const zhCN = {
       loadFailed: '渠道加载失败：{msg}',
       simulcastHint: '设置了推流地址的渠道会出现在直播场次的「同步推流」面板中，开播后可把画面同时推到这些账号。',
     },
+    recordings: {
+      title: '回放录像',
+      hint: '每次推流都会录制，按保存期限保留',
+      empty: '还没有录像：媒体服务运行时推流会自动录制。',
+      part: '第 {n} 段',
+      chapters: '{n} 个商品讲解点',
+      keptUntil: '保存至 {date}',
+      open: '打开回放',
+    },
     simulcast: {
       title: '同步推流',
       hint: '把本场画面同时推到其他平台的账号',
