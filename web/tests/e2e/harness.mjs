@@ -37,6 +37,22 @@ export const CHROMIUM_ARGS = [
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+/** Debian's RTMP module for nginx, which the video tests load. */
+export const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
+
+function onPath(cmd) {
+  return (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, cmd)))
+}
+
+/** Why this machine cannot run the video tests (nginx with the RTMP module, ffmpeg), or null. */
+export function mediaMissing() {
+  const lacks = []
+  if (!onPath('nginx')) lacks.push('nginx is not on PATH')
+  if (!fs.existsSync(RTMP_MODULE)) lacks.push(`${RTMP_MODULE} is missing`)
+  if (!onPath('ffmpeg')) lacks.push('ffmpeg is not on PATH')
+  return lacks.length ? `${lacks.join('; ')} (Debian: apt-get install nginx libnginx-mod-rtmp ffmpeg)` : null
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()

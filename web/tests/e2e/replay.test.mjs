@@ -16,29 +16,13 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import fs from 'node:fs'
-import path from 'node:path'
-import { byTestId, customerSignIn, freePort, newZhContext, shot, sleep, startDemo, stopDemo } from './harness.mjs'
+import { byTestId, customerSignIn, freePort, mediaMissing, newZhContext, shot, sleep, startDemo, stopDemo } from './harness.mjs'
 
 const PHONE = { width: 390, height: 844 }
 const OPERATOR = { login: 'operator', password: 'operator-demo' }
 const CUSTOMER = { login: '13800000001', password: 'customer-demo' }
-const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
 const PUBLISH_S = 8
-
-function onPath(cmd) {
-  return (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, cmd)))
-}
-
-/** Why this machine cannot run the test, or null. */
-function missing() {
-  const lacks = []
-  if (!onPath('nginx')) lacks.push('nginx is not on PATH')
-  if (!fs.existsSync(RTMP_MODULE)) lacks.push(`${RTMP_MODULE} is missing`)
-  if (!onPath('ffmpeg')) lacks.push('ffmpeg is not on PATH')
-  return lacks.length ? `${lacks.join('; ')} (Debian: apt-get install nginx libnginx-mod-rtmp ffmpeg)` : null
-}
-const skipWhy = missing()
+const skipWhy = mediaMissing()
 
 let server = null
 let browser = null

@@ -38,25 +38,13 @@ import {
   sleep,
   startDemo,
   stopDemo,
+  mediaMissing,
+  RTMP_MODULE,
 } from './harness.mjs'
 
 const PHONE = { width: 390, height: 844 }
 const OPERATOR = { login: 'operator', password: 'operator-demo' }
-const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
-
-function onPath(cmd) {
-  return (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, cmd)))
-}
-
-/** Why this machine cannot run the test, or null. */
-function missing() {
-  const lacks = []
-  if (!onPath('nginx')) lacks.push('nginx is not on PATH')
-  if (!fs.existsSync(RTMP_MODULE)) lacks.push(`${RTMP_MODULE} is missing`)
-  if (!onPath('ffmpeg')) lacks.push('ffmpeg is not on PATH')
-  return lacks.length ? `${lacks.join('; ')} (Debian: apt-get install nginx libnginx-mod-rtmp ffmpeg)` : null
-}
-const skipWhy = missing()
+const skipWhy = mediaMissing()
 
 let server = null
 let browser = null
