@@ -252,6 +252,7 @@ const en: MessageSchema = {
       upcoming: 'Coming up',
       noLive: 'Nobody is live right now — check back soon',
       noUpcoming: 'No upcoming sessions yet',
+      replays: 'Replays',
       startsAt: 'Starts {time}',
       hostedBy: 'with {name}',
       items: '{n} item | {n} items',

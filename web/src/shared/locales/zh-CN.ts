@@ -253,6 +253,7 @@ const zhCN = {
       upcoming: '即将开播',
       noLive: '现在没有直播，晚点再来看看吧',
       noUpcoming: '暂无开播预告',
+      replays: '精彩回放',
       startsAt: '{time} 开播',
       hostedBy: '主播 {name}',
       items: '{n} 件好物',
