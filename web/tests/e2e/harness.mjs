@@ -44,6 +44,40 @@ function onPath(cmd) {
   return (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, cmd)))
 }
 
+/**
+ * Skips a video test (with `what` in the message) where nginx-rtmp or ffmpeg is missing; where
+ * SELLSTREAM_TEST_REQUIRE_MEDIA is set (CI installs them) that is a failure instead. True when skipped.
+ */
+export function skipWithoutMedia(t, what) {
+  const why = mediaMissing()
+  if (!why) return false
+  assert.ok(!process.env.SELLSTREAM_TEST_REQUIRE_MEDIA, `${what} needs nginx-rtmp and ffmpeg: ${why}`)
+  t.skip(`${what} needs nginx-rtmp and ffmpeg: ${why}`)
+  return true
+}
+
+/**
+ * Publishes a test pattern and a tone to `url` in real time, as an encoder would: for `seconds`,
+ * or until stopped. `exited` resolves how it ended; `log()` is the end of its output.
+ */
+export function publishTestPattern(url, seconds = null) {
+  const args = [
+    '-hide_banner', '-nostdin', '-loglevel', 'warning', '-re',
+    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
+    '-f', 'lavfi', '-i', 'sine=frequency=440',
+    ...(seconds === null ? [] : ['-t', String(seconds)]),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-f', 'flv', url,
+  ]
+  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let output = ''
+  proc.stderr.on('data', (c) => {
+    output = (output + c.toString()).slice(-4000)
+  })
+  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
+  return { proc, exited, log: () => output }
+}
+
 /** Why this machine cannot run the video tests (nginx with the RTMP module, ffmpeg), or null. */
 export function mediaMissing() {
   const lacks = []

@@ -15,8 +15,7 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { byTestId, customerSignIn, freePort, mediaMissing, newZhContext, shot, sleep, startDemo, stopDemo } from './harness.mjs'
+import { byTestId, customerSignIn, freePort, mediaMissing, newZhContext, publishTestPattern, shot, skipWithoutMedia, sleep, startDemo, stopDemo } from './harness.mjs'
 
 const PHONE = { width: 390, height: 844 }
 const OPERATOR = { login: 'operator', password: 'operator-demo' }
@@ -45,24 +44,8 @@ after(async () => {
   server = null
 })
 
-/** Publishes `seconds` of test pattern and tone to `url` in real time; resolves how it ended. */
-function publish(url, seconds) {
-  const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'warning', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
-    '-f', 'lavfi', '-i', 'sine=frequency=440',
-    '-t', String(seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-f', 'flv', url,
-  ]
-  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  let output = ''
-  proc.stderr.on('data', (c) => {
-    output = (output + c.toString()).slice(-4000)
-  })
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
-  return { proc, exited, log: () => output }
-}
+/** Publishes `seconds` of test pattern and tone to `url` in real time. */
+const publish = (url, seconds) => publishTestPattern(url, seconds)
 
 /** Polls `fn` until it returns something truthy; fails with `what` (and the last value) after `ms`. */
 async function until(what, ms, fn) {
@@ -94,12 +77,7 @@ async function atChapter(page, offsetMs, what) {
 }
 
 test('replay: a recording with a product chapter, seek to it, buy from it', { timeout: 300_000 }, async (t) => {
-  if (skipWhy) {
-    // CI installs them: there a missing tool is a failure, not a skip.
-    assert.ok(!process.env.SELLSTREAM_TEST_REQUIRE_MEDIA, `the replay needs nginx-rtmp and ffmpeg: ${skipWhy}`)
-    t.skip(`the replay needs nginx-rtmp and ffmpeg: ${skipWhy}`)
-    return
-  }
+  if (skipWithoutMedia(t, 'the replay')) return
   assert.ok(server && browser, 'server or browser was not started')
   const errors = []
 

@@ -39,7 +39,9 @@ import {
   startDemo,
   stopDemo,
   mediaMissing,
+  publishTestPattern,
   RTMP_MODULE,
+  skipWithoutMedia,
 } from './harness.mjs'
 
 const PHONE = { width: 390, height: 844 }
@@ -76,20 +78,7 @@ after(async () => {
 
 /** Publishes a test pattern and a tone to `url` in real time until stopped. */
 function publish(url) {
-  const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'warning', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
-    '-f', 'lavfi', '-i', 'sine=frequency=440',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-f', 'flv', url,
-  ]
-  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  let output = ''
-  proc.stderr.on('data', (c) => {
-    output = (output + c.toString()).slice(-4000)
-  })
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
-  const enc = { proc, exited, log: () => output }
+  const enc = publishTestPattern(url)
   encoders.add(enc)
   return enc
 }
@@ -151,12 +140,7 @@ async function videoState(page) {
 }
 
 test('live video: stream key, publish with ffmpeg, watch in the room, wrong key refused, stop', { timeout: 300_000 }, async (t) => {
-  if (skipWhy) {
-    // CI installs them: there a missing tool is a failure, not a skip.
-    assert.ok(!process.env.SELLSTREAM_TEST_REQUIRE_MEDIA, `live video needs nginx-rtmp and ffmpeg: ${skipWhy}`)
-    t.skip(`live video needs nginx-rtmp and ffmpeg: ${skipWhy}`)
-    return
-  }
+  if (skipWithoutMedia(t, 'live video')) return
   assert.ok(server && browser, 'server or browser was not started')
   const errors = []
 
@@ -308,11 +292,7 @@ function probe(url) {
 }
 
 test('simulcast: push credentials never shown, start a target from the panel, the platform receives, stop', { timeout: 240_000 }, async (t) => {
-  if (skipWhy) {
-    assert.ok(!process.env.SELLSTREAM_TEST_REQUIRE_MEDIA, `simulcast needs nginx-rtmp and ffmpeg: ${skipWhy}`)
-    t.skip(`simulcast needs nginx-rtmp and ffmpeg: ${skipWhy}`)
-    return
-  }
+  if (skipWithoutMedia(t, 'simulcast')) return
   assert.ok(server && browser, 'server or browser was not started')
   const errors = []
   const platform = await startPlatform()
