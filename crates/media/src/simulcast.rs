@@ -340,7 +340,19 @@ impl Simulcast {
                     "-progress",
                     "pipe:1",
                 ])
-                .args(["-i", &input, "-c", "copy", "-f", "flv", &output])
+                // A relay that connects before the host streams may never be fed; without data
+                // for 5 s it ends and connects again (still `waiting`, not a failure).
+                .args([
+                    "-rw_timeout",
+                    "5000000",
+                    "-i",
+                    &input,
+                    "-c",
+                    "copy",
+                    "-f",
+                    "flv",
+                    &output,
+                ])
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
@@ -414,6 +426,22 @@ impl Simulcast {
             if clean_end && pushing {
                 // The host stopped streaming: wait for the stream again.
                 failures = 0;
+                continue;
+            }
+            if !pushing && text.contains(&input) {
+                // Our side had nothing to read (the host is not streaming): wait, not a failure.
+                self.set_state(
+                    session_id,
+                    &channel,
+                    if failures == 0 { "waiting" } else { "retrying" },
+                    None,
+                    failures,
+                )
+                .await;
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => return,
+                }
                 continue;
             }
             failures += 1;
