@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "members", description = "Points, membership tiers and the selling rules"),
         (name = "sessions", description = "Live sessions, their states and shopping bags"),
         (name = "public", description = "What viewers see without signing in"),
+        (name = "analytics", description = "Pages' event batches; the live dashboard, post-live review (JSON, CSV, XLSX), session list and trends"),
         (name = "moderation", description = "The banned-word list chat is checked against"),
     )
 )]

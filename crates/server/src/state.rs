@@ -71,6 +71,8 @@ pub struct AppState {
     /// Pushes the sessions' streams to their channels.
     pub simulcast: sellstream_media::Simulcast,
     pub recordings: sellstream_media::Recordings,
+    /// The event log, rollups and reports.
+    pub analytics: sellstream_analytics::Analytics,
     pub config: Arc<ServerConfig>,
 }
 
@@ -130,6 +132,8 @@ impl AppState {
                     .unwrap_or_else(|| sellstream_media::SecretBox::new(rand::random())),
                 config.media_relay_source.clone(),
             ),
+            analytics: sellstream_analytics::Analytics::start(store.clone())
+                .map_err(|e| sellstream_live::LiveError::Invalid(e.to_string()))?,
             limiter: Arc::new(SignInLimiter::standard()),
             buy_limits: Arc::new(crate::limit::BuyLimits::new(config.buys_per_customer)),
             config: Arc::new(config),

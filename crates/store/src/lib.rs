@@ -44,6 +44,7 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 /// A transaction on either backend.
@@ -80,7 +81,18 @@ impl Store {
                 url: redact(url),
                 source,
             })?;
-        Ok(Self { pool, backend })
+        let sqlite_file = (backend == Backend::Sqlite)
+            .then(|| {
+                let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+                let path = rest.split('?').next().unwrap_or_default();
+                (!path.is_empty() && !path.starts_with(':')).then(|| std::path::PathBuf::from(path))
+            })
+            .flatten();
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     /// The SQLite URL of the default store file inside `data_dir`.
@@ -93,6 +105,12 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The database file when the store is SQLite on disk: the hot-path writers that drive SQLite
+    /// directly open it themselves.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_file.as_deref()
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_orders"),
     migration!(7, "0007_flash_sales"),
     migration!(8, "0008_media"),
+    migration!(9, "0009_analytics"),
 ];
 
 #[derive(Debug, Default)]

@@ -158,6 +158,10 @@ pub(crate) struct Slot {
     pub actor: Actor,
     pub outbox: Arc<Outbox>,
     pub joined: i64,
+    /// The viewer's device, so a watch is attributed when they are not signed in.
+    pub device: String,
+    /// Whether this watch has lasted long enough to count as a view (logged once).
+    pub viewed: bool,
 }
 
 /// A viewer's place in a room. Served over a socket by [`super::conn::serve`]; in-process viewers
@@ -355,6 +359,8 @@ impl Rooms {
             actor,
             outbox: outbox.clone(),
             joined: Timestamp::now().millis(),
+            device: device.clone(),
+            viewed: false,
         };
         room.send(Cmd::Join {
             slot,
@@ -696,6 +702,10 @@ impl Room {
             }
         }
         rx.close();
+        // Everyone still watching leaves with the room: their watch ends here.
+        let now = Timestamp::now().millis();
+        let leaves: Vec<Event> = self.conns.values().map(|s| leave_event(s, now)).collect();
+        self.record(leaves, now);
         self.flush(false, &rooms).await;
         self.settle(&rooms.inner.counters).await;
         let bye = ws::close_frame(ws::CLOSE_GOING_AWAY, "the room is restarting or has closed");
@@ -768,11 +778,7 @@ impl Room {
                         .counters
                         .connections
                         .fetch_sub(1, Ordering::Relaxed);
-                    let mut e = event("leave", json!({}));
-                    e.actor = slot.actor.account;
-                    e.amount = Some(now - slot.joined);
-                    e.public = false;
-                    self.record(vec![e], now);
+                    self.record(vec![leave_event(&slot, now)], now);
                 }
             }
             Cmd::Msg { conn, incoming } => {
@@ -1153,6 +1159,20 @@ impl Room {
         while self.comments.front().is_some_and(|t| *t < cutoff) {
             self.comments.pop_front();
         }
+        if with_stats {
+            // A watch counts as a view (PV) once it has lasted 3 s (docs/metrics.md).
+            let mut views = Vec::new();
+            for slot in self.conns.values_mut() {
+                if !slot.viewed && now - slot.joined >= VIEW_AFTER_MS {
+                    slot.viewed = true;
+                    let mut e = event("view", json!({"device": slot.device}));
+                    e.actor = slot.actor.account;
+                    e.public = false;
+                    views.push(e);
+                }
+            }
+            self.record(views, now);
+        }
         if with_stats && self.peak > self.logged_peak {
             self.logged_peak = self.peak;
             let mut e = event("peak", json!({}));
@@ -1355,6 +1375,18 @@ async fn fan_out(audience: Arc<[Member]>, frames: Arc<Frames>) -> Tally {
         }
     }
     total
+}
+
+/// A watch counts as a view after this long.
+const VIEW_AFTER_MS: i64 = 3_000;
+
+/// A viewer's watch ended: who (account or device) and how long, for analytics.
+fn leave_event(slot: &Slot, now: i64) -> Event {
+    let mut e = event("leave", json!({"device": slot.device}));
+    e.actor = slot.actor.account;
+    e.amount = Some(now - slot.joined);
+    e.public = false;
+    e
 }
 
 fn event(kind: &'static str, data: Value) -> Event {

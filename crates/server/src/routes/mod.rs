@@ -1,6 +1,7 @@
 //! The `/api/v1` routes, one module per resource.
 
 pub mod addresses;
+pub mod analytics;
 pub mod auth;
 pub mod brand;
 pub mod categories;
@@ -91,6 +92,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(public::session))
         .routes(routes!(public::lotteries))
         .routes(routes!(overview::overview))
+        .routes(routes!(analytics::ingest))
+        .routes(routes!(analytics::live))
+        .routes(routes!(analytics::report))
+        .routes(routes!(analytics::report_csv))
+        .routes(routes!(analytics::report_xlsx))
+        .routes(routes!(analytics::sessions))
+        .routes(routes!(analytics::trend))
         .routes(routes!(sessions::lotteries))
         .routes(routes!(sessions::room_stats))
         .routes(routes!(moderation::list, moderation::add))

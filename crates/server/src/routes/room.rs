@@ -101,7 +101,13 @@ pub async fn room_ws(
                 .take(40)
                 .collect::<String>()
         })
-        .unwrap_or_default();
+        .filter(|d| !d.is_empty())
+        // A viewer without a device id is still one viewer for this connection's watch.
+        .unwrap_or_else(|| {
+            (0..20)
+                .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
+                .collect()
+        });
     let connection = state
         .rooms
         .connect(session_id, actor(account.as_ref()), device)

@@ -87,7 +87,7 @@ async fn shop(app: &TestApp) -> Shop {
 }
 
 /// A customer with one address: (token, account id, address id).
-async fn buyer(app: &TestApp, phone: &str) -> (String, i64, i64) {
+pub(crate) async fn buyer(app: &TestApp, phone: &str) -> (String, i64, i64) {
     let token = app.customer(phone).await;
     let (_, me) = app.get("/api/v1/auth/me", &token).await;
     let (s, a) = app
@@ -112,7 +112,12 @@ impl Shop {
     }
 }
 
-async fn place(app: &TestApp, token: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn place(
+    app: &TestApp,
+    token: &str,
+    key: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     let mut req = app
         .client
         .post(format!("{}/api/v1/orders", app.base))
@@ -137,7 +142,7 @@ async fn stock(app: &TestApp, sku: i64) -> i64 {
 }
 
 /// Starts a payment and confirms it on the sandbox pay page, as the customer would.
-async fn pay(app: &TestApp, token: &str, order: i64) -> Value {
+pub(crate) async fn pay(app: &TestApp, token: &str, order: i64) -> Value {
     let (s, started) = app
         .post(
             &format!("/api/v1/me/orders/{order}/pay"),

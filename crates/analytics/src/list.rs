@@ -1,0 +1,330 @@
+//! Sessions side by side and trends over time, host, channel and product, from the per-session
+//! rollup rows (one row a session, never events).
+
+use crate::metrics::{Counts, Metrics};
+use crate::report::SessionRef;
+use crate::rollup::{p, PRODUCTS, SESSIONS};
+use crate::service::Analytics;
+use crate::AnalyticsError;
+use sellstream_core::Timestamp;
+use sellstream_store::Row;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Sessions that started at or after (epoch ms).
+    pub from: Option<i64>,
+    /// … and before (epoch ms).
+    pub to: Option<i64>,
+    pub channel: Option<String>,
+    pub host: Option<i64>,
+    /// A metric key (gmv_fen, uv, conversion, …) or started_at.
+    pub sort: Option<String>,
+    /// asc or desc (default).
+    pub order: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionMetrics {
+    pub session: SessionRef,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub items: Vec<SessionMetrics>,
+    pub total: usize,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct TrendQuery {
+    /// day, week, month, host, channel or product.
+    pub by: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub channel: Option<String>,
+    pub host: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendRow {
+    pub key: String,
+    pub label: String,
+    /// Sessions behind the figures: a row of one is a sample of one.
+    pub sessions: i64,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductTrendRow {
+    pub key: String,
+    pub label: String,
+    pub sessions: i64,
+    pub exposures: i64,
+    pub clicks: i64,
+    pub ctr: Option<f64>,
+    pub orders: i64,
+    pub units: i64,
+    pub paid_orders: i64,
+    pub gmv_fen: i64,
+    pub refund_fen: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Trend {
+    pub by: String,
+    pub rows: Vec<TrendRow>,
+    /// Filled when `by=product`.
+    pub products: Vec<ProductTrendRow>,
+}
+
+/// Shanghai has one offset all year.
+const SHANGHAI_MS: i64 = 8 * 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// The day, ISO week or month (Asia/Shanghai) a moment falls in: (sortable key, label).
+pub fn period(at: i64, by: &str) -> (String, String) {
+    let local = at + SHANGHAI_MS;
+    let days = local.div_euclid(DAY_MS);
+    let date = time::Date::from_julian_day((days + 2_440_588) as i32).unwrap_or(time::Date::MIN);
+    match by {
+        "week" => {
+            let (y, w, _) = date.to_iso_week_date();
+            let k = format!("{y}-W{w:02}");
+            (k.clone(), k)
+        }
+        "month" => {
+            let k = format!("{}-{:02}", date.year(), date.month() as u8);
+            (k.clone(), k)
+        }
+        _ => {
+            let k = format!(
+                "{}-{:02}-{:02}",
+                date.year(),
+                date.month() as u8,
+                date.day()
+            );
+            (k.clone(), k)
+        }
+    }
+}
+
+impl Analytics {
+    async fn rows(
+        &self,
+        from: Option<i64>,
+        to: Option<i64>,
+        channel: Option<&str>,
+        host: Option<i64>,
+    ) -> Result<Vec<(SessionRef, Counts)>, AnalyticsError> {
+        let cols: Vec<String> = SESSIONS
+            .cols
+            .iter()
+            .map(|(c, _)| format!("a2.{c}"))
+            .collect();
+        let sql = format!(
+            "SELECT ls.id, ls.title, ls.channel, ls.state, ls.scheduled_start, ls.started_at, ls.ended_at,
+                    ls.host_id, a.nickname, ls.target_gmv_fen, ls.target_viewers, ls.target_orders, {}
+             FROM live_sessions ls
+             JOIN analytics_sessions a2 ON a2.session_id = ls.id AND a2.replay = 0
+             LEFT JOIN accounts a ON a.id = ls.host_id
+             WHERE ls.started_at IS NOT NULL
+               AND ($1 IS NULL OR ls.started_at >= $1) AND ($2 IS NULL OR ls.started_at < $2)
+               AND ($3 IS NULL OR ls.channel = $3) AND ($4 IS NULL OR ls.host_id = $4)
+             ORDER BY ls.started_at DESC, ls.id DESC",
+            cols.join(", ")
+        );
+        let now = Timestamp::now().millis();
+        let rows = sqlx::query(&sql)
+            .bind(from)
+            .bind(to)
+            .bind(channel)
+            .bind(host)
+            .fetch_all(self.store().pool())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let sess = crate::report::session_ref_row(&r, now)?;
+            let mut c = Counts::default();
+            for i in 0..SESSIONS.cols.len() {
+                c.0[i] = r.try_get(12 + i)?;
+            }
+            out.push((sess, c));
+        }
+        Ok(out)
+    }
+
+    /// Sessions with their metrics, sorted by any metric.
+    pub async fn sessions(&self, q: &ListQuery) -> Result<SessionList, AnalyticsError> {
+        let rows = self
+            .rows(q.from, q.to, q.channel.as_deref(), q.host)
+            .await?;
+        let mut items: Vec<SessionMetrics> = rows
+            .into_iter()
+            .map(|(session, c)| SessionMetrics {
+                metrics: Metrics::from_counts(&c, session.duration_ms),
+                session,
+            })
+            .collect();
+        let key = q.sort.as_deref().unwrap_or("started_at");
+        let probe = Metrics::default();
+        if key != "started_at"
+            && serde_json::to_value(&probe)
+                .ok()
+                .and_then(|v| v.get(key).cloned())
+                .is_none()
+        {
+            return Err(AnalyticsError::Invalid(format!("cannot sort by '{key}'")));
+        }
+        let desc = !matches!(q.order.as_deref(), Some("asc"));
+        let value = |s: &SessionMetrics| -> Option<f64> {
+            if key == "started_at" {
+                s.session.started_at.map(|v| v as f64)
+            } else {
+                s.metrics.sort_key(key)
+            }
+        };
+        items.sort_by(|a, b| {
+            let (x, y) = (value(a), value(b));
+            match (x, y) {
+                (Some(x), Some(y)) => {
+                    let o = x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal);
+                    if desc {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                }
+                // Missing values last either way.
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+            .then(b.session.id.cmp(&a.session.id))
+        });
+        let total = items.len();
+        let per = q.per_page.unwrap_or(50).clamp(1, 500) as usize;
+        let page = q.page.unwrap_or(1).max(1) as usize;
+        let items = items.into_iter().skip((page - 1) * per).take(per).collect();
+        Ok(SessionList { items, total })
+    }
+
+    /// The same metrics grouped by day, week, month, host, channel; or product figures by product.
+    pub async fn trend(&self, q: &TrendQuery) -> Result<Trend, AnalyticsError> {
+        let by = q.by.clone().unwrap_or_else(|| "day".into());
+        if by == "product" {
+            return self.product_trend(q).await;
+        }
+        if !matches!(by.as_str(), "day" | "week" | "month" | "host" | "channel") {
+            return Err(AnalyticsError::Invalid(
+                "by is day, week, month, host, channel or product".into(),
+            ));
+        }
+        let rows = self
+            .rows(q.from, q.to, q.channel.as_deref(), q.host)
+            .await?;
+        let mut groups: BTreeMap<String, (String, i64, Counts, i64)> = BTreeMap::new();
+        for (sess, c) in rows {
+            let (key, label) = match by.as_str() {
+                "host" => match &sess.host {
+                    Some(h) => (h.id.to_string(), h.name.clone()),
+                    None => ("none".into(), "—".into()),
+                },
+                "channel" => (sess.channel.clone(), sess.channel.clone()),
+                _ => period(sess.started_at.unwrap_or(0), &by),
+            };
+            let g = groups
+                .entry(key)
+                .or_insert_with(|| (label, 0, Counts::default(), 0));
+            g.1 += 1;
+            g.2.add(&c);
+            g.3 += sess.duration_ms;
+        }
+        let rows = groups
+            .into_iter()
+            .map(|(key, (label, n, c, duration))| TrendRow {
+                key,
+                label,
+                sessions: n,
+                metrics: Metrics::from_counts(&c, duration),
+            })
+            .collect();
+        Ok(Trend {
+            by,
+            rows,
+            products: vec![],
+        })
+    }
+
+    async fn product_trend(&self, q: &TrendQuery) -> Result<Trend, AnalyticsError> {
+        let cols: Vec<String> = PRODUCTS
+            .cols
+            .iter()
+            .map(|(c, _)| format!("CAST(SUM(ap.{c}) AS BIGINT)"))
+            .collect();
+        let sql = format!(
+            "SELECT ap.product_id, COALESCE(MAX(pr.title), ''), COUNT(DISTINCT ap.session_id), {}
+             FROM analytics_products ap
+             JOIN live_sessions ls ON ls.id = ap.session_id
+             LEFT JOIN products pr ON pr.id = ap.product_id
+             WHERE ap.replay = 0
+               AND ($1 IS NULL OR ls.started_at >= $1) AND ($2 IS NULL OR ls.started_at < $2)
+               AND ($3 IS NULL OR ls.channel = $3) AND ($4 IS NULL OR ls.host_id = $4)
+             GROUP BY ap.product_id",
+            cols.join(", ")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(q.from)
+            .bind(q.to)
+            .bind(q.channel.as_deref())
+            .bind(q.host)
+            .fetch_all(self.store().pool())
+            .await?;
+        let mut products = Vec::with_capacity(rows.len());
+        for r in rows {
+            let g = |c: usize| r.try_get::<i64, _>(3 + c);
+            let id: i64 = r.try_get(0)?;
+            let exposures = g(p::exposures)?;
+            let clicks = g(p::clicks)?;
+            let refund = g(p::refund_fen)?;
+            products.push(ProductTrendRow {
+                key: id.to_string(),
+                label: r.try_get(1)?,
+                sessions: r.try_get(2)?,
+                exposures,
+                clicks,
+                ctr: (exposures > 0).then(|| clicks as f64 / exposures as f64),
+                orders: g(p::orders)?,
+                units: g(p::units)?,
+                paid_orders: g(p::paid_orders)?,
+                gmv_fen: g(p::gmv_fen)? - refund,
+                refund_fen: refund,
+            });
+        }
+        products.sort_by(|a, b| b.gmv_fen.cmp(&a.gmv_fen).then(a.key.cmp(&b.key)));
+        Ok(Trend {
+            by: "product".into(),
+            rows: vec![],
+            products,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_shanghai_days_iso_weeks_and_months() {
+        // 2026-11-22 16:30 UTC is 2026-11-23 00:30 in Shanghai, a Monday of ISO week 48.
+        let at = 1_795_365_000_000;
+        assert_eq!(period(at, "day").0, "2026-11-23");
+        assert_eq!(period(at, "week").0, "2026-W48");
+        assert_eq!(period(at, "month").0, "2026-11");
+        assert_eq!(period(at - 3_600_000, "day").0, "2026-11-22");
+    }
+}
