@@ -34,11 +34,21 @@ pub struct Appended {
     pub duplicates: usize,
 }
 
+/// The SQLite writer's connection and the pages' last numbers it has seen (so a batch's check is
+/// a lookup in memory; the table stays the record).
+pub struct Lite {
+    conn: rusqlite::Connection,
+    last: HashMap<String, i64>,
+}
+
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    Sqlite(Arc<Mutex<Lite>>),
     Postgres(Store),
 }
+
+/// How long a page's numbers are remembered: as long as its events are taken (seven days).
+const SOURCES_KEPT_MS: i64 = crate::service::MAX_AGE_MS;
 
 const EVENT_COLS: &str =
     "session_id, kind, viewer, product_id, ref_id, units, value, flags, channel, at";
@@ -137,11 +147,26 @@ impl Db {
         match (store.backend(), store.sqlite_file()) {
             (Backend::Sqlite, Some(path)) => {
                 let conn = rusqlite::Connection::open(path)?;
+                // Checkpoints less often than the default 1,000 pages: each one syncs the file.
                 conn.execute_batch(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
-                     PRAGMA cache_size = -65536;",
+                     PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8000;",
                 )?;
-                Ok(Self::Sqlite(Arc::new(Mutex::new(conn))))
+                let mut last = HashMap::new();
+                {
+                    let since = sellstream_core::Timestamp::now().millis() - SOURCES_KEPT_MS;
+                    let mut st = conn.prepare(
+                        "SELECT source, MAX(last_seq) FROM analytics_sources WHERE updated_at > ?1 GROUP BY source",
+                    )?;
+                    let rows = st.query_map([since], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                    })?;
+                    for r in rows {
+                        let (src, seq) = r?;
+                        last.insert(src, seq);
+                    }
+                }
+                Ok(Self::Sqlite(Arc::new(Mutex::new(Lite { conn, last }))))
             }
             (Backend::Sqlite, None) => Err(AnalyticsError::Invalid(
                 "analytics needs the SQLite store on disk".into(),
@@ -151,13 +176,16 @@ impl Db {
     }
 
     async fn sqlite<T: Send + 'static>(
-        conn: &Arc<Mutex<rusqlite::Connection>>,
-        f: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+        conn: &Arc<Mutex<Lite>>,
+        f: impl FnOnce(&mut rusqlite::Connection, &mut HashMap<String, i64>) -> rusqlite::Result<T>
+            + Send
+            + 'static,
     ) -> Result<T, AnalyticsError> {
         let conn = conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut c = conn.lock().expect("analytics connection");
-            f(&mut c)
+            let mut guard = conn.lock().expect("analytics connection");
+            let lite = &mut *guard;
+            f(&mut lite.conn, &mut lite.last)
         })
         .await
         .map_err(|e| AnalyticsError::Invalid(format!("analytics writer stopped: {e}")))?
@@ -169,19 +197,16 @@ impl Db {
         let now = sellstream_core::Timestamp::now().millis();
         match self {
             Db::Sqlite(conn) => {
-                Self::sqlite(conn, move |c| {
+                Self::sqlite(conn, move |c, seen| {
                     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                     let mut out = Vec::with_capacity(batches.len());
+                    let mut noted: Vec<(String, i64)> = Vec::new();
                     {
                         let mut ins = tx.prepare_cached(&format!(
                             "INSERT INTO analytics_events ({EVENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                         ))?;
-                        let mut last = tx.prepare_cached(
-                            "SELECT last_seq FROM analytics_sources WHERE source = ?1",
-                        )?;
                         let mut set_last = tx.prepare_cached(
-                            "INSERT INTO analytics_sources (source, last_seq, updated_at) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (source) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+                            "INSERT INTO analytics_sources (source, last_seq, updated_at) VALUES (?1, ?2, ?3)",
                         )?;
                         let mut cursor = tx.prepare_cached(
                             "INSERT INTO analytics_cursors (source, key, pos) VALUES (?1, ?2, ?3)
@@ -190,15 +215,13 @@ impl Db {
                         for b in batches {
                             let (events, res) = match &b.source {
                                 Some(src) => {
-                                    let prev: i64 = last
-                                        .query_row([src], |r| r.get(0))
-                                        .or_else(|e| match e {
-                                            rusqlite::Error::QueryReturnedNoRows => Ok(0),
-                                            e => Err(e),
-                                        })?;
+                                    let prev: i64 = seen.get(src).copied().unwrap_or(0);
                                     let (keep, high, duplicates) = fresh(prev, &b.seqs, &b.events);
                                     if high > prev {
                                         set_last.execute(rusqlite::params![src, high, now])?;
+                                        // Remembered once the transaction has committed.
+                                        seen.insert(src.clone(), high);
+                                        noted.push((src.clone(), prev));
                                     }
                                     let accepted = keep.len();
                                     (keep, Appended { accepted, duplicates })
@@ -228,7 +251,12 @@ impl Db {
                             out.push(res);
                         }
                     }
-                    tx.commit()?;
+                    if let Err(e) = tx.commit() {
+                        for (src, prev) in noted {
+                            seen.insert(src, prev);
+                        }
+                        return Err(e);
+                    }
                     Ok(out)
                 })
                 .await
@@ -332,7 +360,7 @@ impl Db {
         match self {
             Db::Sqlite(conn) => {
                 let sql = sql.replace('$', "?");
-                Self::sqlite(conn, move |c| {
+                Self::sqlite(conn, move |c, _| {
                     let mut st = c.prepare_cached(&sql)?;
                     let rows = st.query_map([pos, limit], |r| {
                         Ok((
@@ -396,7 +424,7 @@ impl Db {
         let tables = delta.tables();
         match self {
             Db::Sqlite(conn) => {
-                Self::sqlite(conn, move |c| {
+                Self::sqlite(conn, move |c, _| {
                     let tx =
                         c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                     for (t, rows) in &tables {
@@ -436,12 +464,49 @@ impl Db {
         }
     }
 
+    /// Forgets pages' numbers older than the oldest event a page may still send.
+    pub async fn prune_sources(&self) -> Result<u64, AnalyticsError> {
+        let before = sellstream_core::Timestamp::now().millis() - SOURCES_KEPT_MS;
+        match self {
+            Db::Sqlite(conn) => {
+                Self::sqlite(conn, move |c, seen| {
+                    let n = c.execute(
+                        "DELETE FROM analytics_sources WHERE updated_at <= ?1",
+                        [before],
+                    )?;
+                    if n > 0 {
+                        let mut keep = HashMap::new();
+                        let mut st = c.prepare(
+                            "SELECT source, MAX(last_seq) FROM analytics_sources GROUP BY source",
+                        )?;
+                        let rows = st
+                            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+                        for r in rows {
+                            let (src, seq) = r?;
+                            keep.insert(src, seq);
+                        }
+                        *seen = keep;
+                    }
+                    Ok(n as u64)
+                })
+                .await
+            }
+            Db::Postgres(store) => Ok(sqlx::query(
+                "DELETE FROM analytics_sources WHERE updated_at <= $1",
+            )
+            .bind(before)
+            .execute(store.pool())
+            .await?
+            .rows_affected()),
+        }
+    }
+
     /// Where a consumer stands (0 when it has not started).
     pub async fn cursor(&self, source: &str, key: i64) -> Result<i64, AnalyticsError> {
         let pos: Option<i64> = match self {
             Db::Sqlite(conn) => {
                 let source = source.to_string();
-                Self::sqlite(conn, move |c| {
+                Self::sqlite(conn, move |c, _| {
                     c.query_row(
                         "SELECT pos FROM analytics_cursors WHERE source = ?1 AND key = ?2",
                         rusqlite::params![source, key],

@@ -20,6 +20,6 @@ pub use metrics::{Counts, Metrics};
 pub use model::{device_viewer, viewer_of, Event, Kind};
 pub use report::{Live, Report};
 pub use service::{
-    Analytics, Ingested, PageBatch, PageEvent, Rejected, SessionInfo, MAX_BATCHES_PER_10S,
-    MAX_BATCH_EVENTS,
+    backfill, Analytics, Ingested, PageBatch, PageEvent, Rejected, SessionInfo,
+    MAX_BATCHES_PER_10S, MAX_BATCH_EVENTS,
 };

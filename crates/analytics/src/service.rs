@@ -28,7 +28,7 @@ pub const FUTURE_SKEW_MS: i64 = 60_000;
 /// How old a page's event may be (a phone that was offline for a while still counts).
 pub const MAX_AGE_MS: i64 = 7 * 24 * 3_600_000;
 /// Rows the rollup consumer folds per transaction at most.
-const ROLLUP_BATCH: i64 = 20_000;
+const ROLLUP_BATCH: i64 = 50_000;
 /// Events the appender commits per transaction at most.
 const APPEND_BATCH: usize = 20_000;
 
@@ -393,17 +393,80 @@ impl Analytics {
     }
 }
 
+/// Loads a history straight into the log and the rollups, with no service running (the demo's
+/// past sessions). Not for a store a running server is writing to.
+pub async fn backfill(store: &Store, history: crate::gen::History) -> Result<(), AnalyticsError> {
+    let db = Db::open(store)?;
+    let mut events = history.server;
+    for (customer, batch) in history.pages {
+        let viewer = viewer_of(customer, batch.device.as_deref());
+        for pe in batch.events {
+            let Some(kind) = Kind::from_name(&pe.kind) else {
+                continue;
+            };
+            let mut e = Event::new(pe.session, kind, viewer, pe.at);
+            e.product_id = pe.product;
+            e.units = pe.quantity.unwrap_or(0);
+            e.value = pe.ms.unwrap_or(0);
+            if pe.replay {
+                e.flags |= FLAG_REPLAY;
+            }
+            events.push(e);
+        }
+    }
+    events.sort_by_key(|e| e.at);
+    db.append(vec![Append {
+        source: None,
+        seqs: vec![],
+        events,
+        cursor: None,
+    }])
+    .await?;
+    let mut agg = Aggregator::default();
+    let mut pos = db.cursor("rollup", 0).await?;
+    loop {
+        let batch = db.read_after(pos, ROLLUP_BATCH).await?;
+        let Some((last, _)) = batch.last() else {
+            return Ok(());
+        };
+        let last = *last;
+        let events: Vec<Event> = batch.into_iter().map(|(_, e)| e).collect();
+        prepare(store, &mut agg, &events).await?;
+        let delta = agg.fold(&events, Timestamp::now().millis());
+        db.apply(
+            delta,
+            Cursor {
+                source: "rollup",
+                key: 0,
+                pos: last,
+            },
+        )
+        .await?;
+        pos = last;
+    }
+}
+
 async fn appender(inner: Arc<Inner>, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut n = jobs[0].0.events.len();
+        // Group commit: what arrives within a couple of milliseconds shares the transaction (a
+        // commit costs the same for one page's batch as for hundreds).
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(2);
         while n < APPEND_BATCH {
             match rx.try_recv() {
                 Ok(j) => {
                     n += j.0.events.len();
                     jobs.push(j);
                 }
-                Err(_) => break,
+                Err(_) if n >= APPEND_BATCH / 10 => break,
+                Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(j)) => {
+                        n += j.0.events.len();
+                        jobs.push(j);
+                    }
+                    _ => break,
+                },
             }
         }
         let (batches, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
@@ -471,6 +534,7 @@ async fn rollup(a: Analytics) {
     inner.rolled_notify.notify_waiters();
     let mut gap_since: Option<(i64, Instant)> = None;
     let mut last_evict = Instant::now();
+    let mut last_prune = Instant::now();
     loop {
         let events = match inner.db.read_after(pos, ROLLUP_BATCH).await {
             Ok(e) => e,
@@ -536,6 +600,12 @@ async fn rollup(a: Analytics) {
         if last_evict.elapsed() > Duration::from_secs(60) {
             agg.evict(now - 30 * 60_000);
             last_evict = Instant::now();
+        }
+        if last_prune.elapsed() > Duration::from_secs(3_600) {
+            last_prune = Instant::now();
+            if let Err(e) = inner.db.prune_sources().await {
+                tracing::warn!(error = %e, "analytics: pruning old page numbers failed");
+            }
         }
     }
 }

@@ -220,9 +220,13 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
             "cover-2",
         ))
         .await?;
-    sessions.add_to_bag(past.id, headphones).await?;
+    for p in [headphones, sneakers, tee] {
+        sessions.add_to_bag(past.id, p).await?;
+    }
     sessions.transition(past.id, SessionState::Live).await?;
     sessions.transition(past.id, SessionState::Ended).await?;
+    let prices = catalog_prices(store, &[headphones, sneakers, tee]).await?;
+    past_history(store, past.id, &prices).await?;
     Ok(Seeded::Now {
         live_session: live.id,
     })
@@ -322,6 +326,51 @@ fn products() -> Vec<ProductInput> {
             ],
         ),
     ]
+}
+
+async fn catalog_prices(store: &Store, products: &[i64]) -> anyhow::Result<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for p in products {
+        let price: i64 =
+            sqlx::query_scalar("SELECT MIN(price_fen) FROM skus WHERE product_id = $1")
+                .bind(p)
+                .fetch_one(store.pool())
+                .await?;
+        out.push((*p, price));
+    }
+    Ok(out)
+}
+
+/// The ended session gets a past: two hours yesterday with about 40,000 viewer events (synthetic:
+/// its orders exist in the figures, not in the order desk), so the review and trends have
+/// something to show on the first start.
+async fn past_history(store: &Store, session: i64, products: &[(i64, i64)]) -> anyhow::Result<()> {
+    let row = sqlx::query("SELECT scheduled_start FROM live_sessions WHERE id = $1")
+        .bind(session)
+        .fetch_one(store.pool())
+        .await?;
+    let start: i64 = sellstream_store::Row::try_get(&row, 0)?;
+    let duration = 2 * 3_600_000;
+    sqlx::query("UPDATE live_sessions SET started_at = $1, ended_at = $2, target_gmv_fen = $3, target_viewers = 3000, target_orders = 150 WHERE id = $4")
+        .bind(start)
+        .bind(start + duration)
+        .bind(5_000_000i64)
+        .bind(session)
+        .execute(store.pool())
+        .await?;
+    let (history, _) = sellstream_analytics::gen::session(&sellstream_analytics::gen::Plan {
+        session_id: session,
+        start,
+        duration_ms: duration,
+        products,
+        customer_base: 1_000_000,
+        customers: 5_000,
+        events: 40_000,
+        next_order: 0,
+        seed: 2026,
+    });
+    sellstream_analytics::backfill(store, history).await?;
+    Ok(())
 }
 
 pub fn print_sign_ins(seeded: Seeded, base: Option<&str>) {

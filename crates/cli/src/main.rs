@@ -1,5 +1,6 @@
 //! `sellstream`: one binary for the server and its chores.
 
+mod analytics_bench;
 mod bench;
 mod demo;
 mod flash_bench;
@@ -75,6 +76,9 @@ enum BenchCommand {
     /// B customers race for S units of one SKU in a flash sale on SQLite and PostgreSQL, against
     /// one transaction per buy (PostgreSQL) and Redis + Lua (answer first, write later).
     FlashSale(flash_bench::FlashSaleBench),
+    /// N events of realistic history ingested into SQLite, then the post-live report, trends and
+    /// the live rollup, against the same events loaded into DuckDB and scanned.
+    Analytics(analytics_bench::AnalyticsBench),
 }
 
 /// Where the data lives.
@@ -211,6 +215,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::MediaConfig(args) => media::write_config(args),
         Command::Bench(BenchCommand::Room(args)) => bench::run(args).await,
         Command::Bench(BenchCommand::Crash(args)) => flash_bench::crash(args).await,
+        Command::Bench(BenchCommand::Analytics(args)) => analytics_bench::run(args).await,
         Command::Bench(BenchCommand::FlashSale(args)) => {
             crate::bench::raise_file_limit();
             flash_bench::flash_sale(args).await

@@ -74,6 +74,8 @@ export const STREAM_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 // admin's and operator's. Simulcast (同步推流) is run by those who run the stream.
 export const CHANNEL_ROLES: Role[] = ['admin', 'operator']
 export const SIMULCAST_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
+// Analytics (数据分析: live dashboard, review, comparison, trends): everyone but the warehouse.
+export const ANALYTICS_ROLES: Role[] = ['admin', 'operator', 'analyst', 'host', 'controller']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -93,4 +95,5 @@ export const can = {
   manageStream: computed(() => hasAnyRole(STREAM_ROLES)),
   writeChannels: computed(() => hasAnyRole(CHANNEL_ROLES)),
   simulcast: computed(() => hasAnyRole(SIMULCAST_ROLES)),
+  analytics: computed(() => hasAnyRole(ANALYTICS_ROLES)),
 }

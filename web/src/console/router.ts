@@ -1,7 +1,7 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
 import { setUnauthorizedHandler } from '@shared/api'
 import type { Role } from '@shared/types'
-import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, MODERATION_ROLES, ORDER_ROLES, ROOM_ROLES, WRITE_ROLES } from './auth'
+import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, ANALYTICS_ROLES, MODERATION_ROLES, ORDER_ROLES, ROOM_ROLES, WRITE_ROLES } from './auth'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -56,6 +56,21 @@ export const router = createRouter({
           props: true,
           meta: { title: 'console.room.title', menu: 'sessions', roles: ROOM_ROLES },
         },
+        {
+          path: 'sessions/:id/dashboard',
+          name: 'session-dashboard',
+          component: () => import('./pages/LiveDashboardPage.vue'),
+          props: true,
+          meta: { title: 'console.analytics.dashboard.title', menu: 'analytics', roles: ANALYTICS_ROLES },
+        },
+        {
+          path: 'sessions/:id/report',
+          name: 'session-report',
+          component: () => import('./pages/SessionReportPage.vue'),
+          props: true,
+          meta: { title: 'console.analytics.report.title', menu: 'analytics', roles: ANALYTICS_ROLES },
+        },
+        { path: 'analytics', name: 'analytics', component: () => import('./pages/AnalyticsPage.vue'), meta: { title: 'console.menu.analytics', menu: 'analytics', roles: ANALYTICS_ROLES } },
         {
           path: 'sessions/:id/edit',
           name: 'session-edit',

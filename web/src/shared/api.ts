@@ -66,9 +66,22 @@ async function parseError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message, Number.isFinite(ra) && ra > 0 ? ra : null)
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, query?: Query, extraHeaders?: Record<string, string>): Promise<T> {
+/** `keepalive`: the request outlives the page (sent from `pagehide`; the body must stay under 64 KiB). */
+export interface RequestOptions {
+  keepalive?: boolean
+}
+
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  query?: Query,
+  extraHeaders?: Record<string, string>,
+  options: RequestOptions = {},
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...extraHeaders }
   const init: RequestInit = { method, credentials: 'include', headers }
+  if (options.keepalive) init.keepalive = true
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(body)

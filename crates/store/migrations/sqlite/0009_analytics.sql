@@ -1,6 +1,7 @@
 -- Analytics: one append-only event log fed by the viewers' pages (in batches), the room's log and
 -- the orders' log (tailed with cursors), and rollups kept up to date from it in the same
 -- transactions, so dashboards and reports never rescan events. Formulas: docs/metrics.md.
+-- Rollups are WITHOUT ROWID here: an upsert touches one b-tree, not a table and its key index.
 
 CREATE TABLE analytics_events (
     id         INTEGER PRIMARY KEY,
@@ -17,12 +18,14 @@ CREATE TABLE analytics_events (
 );
 
 -- Where each page-load (source) of events stands: a retried batch carries the same numbers.
+-- Append-only here (a row each time a source moves on, written at the end of the table, not into
+-- a key index at random); the writer keeps the latest per source in memory and reads the last
+-- seven days back at start.
 CREATE TABLE analytics_sources (
-    source     TEXT   PRIMARY KEY,
+    source     TEXT   NOT NULL,
     last_seq   BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE INDEX analytics_sources_updated ON analytics_sources (updated_at);
 
 -- How far each consumer has read its log: ('rollup', 0) over analytics_events, ('orders', 0) over
 -- order_events, ('room', session) over room_events.
@@ -31,7 +34,7 @@ CREATE TABLE analytics_cursors (
     key    BIGINT NOT NULL,
     pos    BIGINT NOT NULL,
     PRIMARY KEY (source, key)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE analytics_sessions (
     session_id     BIGINT NOT NULL,
@@ -77,7 +80,7 @@ CREATE TABLE analytics_sessions (
     w3 BIGINT NOT NULL DEFAULT 0, w4 BIGINT NOT NULL DEFAULT 0, w5 BIGINT NOT NULL DEFAULT 0,
     w6 BIGINT NOT NULL DEFAULT 0, w7 BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, replay)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE analytics_minutes (
     session_id   BIGINT NOT NULL,
@@ -102,7 +105,7 @@ CREATE TABLE analytics_minutes (
     refunds      BIGINT NOT NULL DEFAULT 0,
     refund_fen   BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, replay, minute)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE analytics_products (
     session_id  BIGINT NOT NULL,
@@ -121,7 +124,7 @@ CREATE TABLE analytics_products (
     refunds     BIGINT NOT NULL DEFAULT 0,
     refund_fen  BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, replay, product_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX analytics_products_product ON analytics_products (product_id);
 
 -- One row per viewer of a session: what they did (flags) and for how long; the unique counts in
@@ -141,7 +144,7 @@ CREATE TABLE analytics_viewers (
     orders     BIGINT NOT NULL DEFAULT 0,
     gmv_fen    BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, replay, viewer)
-);
+) WITHOUT ROWID;
 CREATE INDEX analytics_viewers_viewer ON analytics_viewers (viewer);
 
 -- Targets a session is planned against (the review sets actuals beside them).
