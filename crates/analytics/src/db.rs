@@ -43,7 +43,9 @@ pub struct Lite {
 
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(Arc<Mutex<Lite>>),
+    /// The writer, and a second connection that reads events back beside it (WAL lets a reader
+    /// run while the writer commits).
+    Sqlite(Arc<Mutex<Lite>>, Arc<Mutex<Lite>>),
     Postgres(Store),
 }
 
@@ -126,6 +128,35 @@ fn event_from(
     })
 }
 
+const ROWS_PER_INSERT: usize = 64;
+
+fn values_sqlite(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let p: Vec<String> = (1..=cols).map(|c| format!("?{}", r * cols + c)).collect();
+            format!("({})", p.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn bind_events(st: &mut rusqlite::Statement<'_>, events: &[Event]) -> rusqlite::Result<()> {
+    for (r, e) in events.iter().enumerate() {
+        let i = r * 10;
+        st.raw_bind_parameter(i + 1, e.session_id)?;
+        st.raw_bind_parameter(i + 2, e.kind.code())?;
+        st.raw_bind_parameter(i + 3, e.viewer)?;
+        st.raw_bind_parameter(i + 4, e.product_id)?;
+        st.raw_bind_parameter(i + 5, e.ref_id)?;
+        st.raw_bind_parameter(i + 6, e.units)?;
+        st.raw_bind_parameter(i + 7, e.value)?;
+        st.raw_bind_parameter(i + 8, e.flags)?;
+        st.raw_bind_parameter(i + 9, &e.channel)?;
+        st.raw_bind_parameter(i + 10, e.at)?;
+    }
+    Ok(())
+}
+
 /// Keeps the page's events it has not stored before, in their numbers' order, once each.
 fn fresh(last: i64, seqs: &[i64], events: &[Event]) -> (Vec<Event>, i64, usize) {
     let mut order: Vec<usize> = (0..events.len()).collect();
@@ -166,7 +197,15 @@ impl Db {
                         last.insert(src, seq);
                     }
                 }
-                Ok(Self::Sqlite(Arc::new(Mutex::new(Lite { conn, last }))))
+                let reader = rusqlite::Connection::open(path)?;
+                reader.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32768;")?;
+                Ok(Self::Sqlite(
+                    Arc::new(Mutex::new(Lite { conn, last })),
+                    Arc::new(Mutex::new(Lite {
+                        conn: reader,
+                        last: HashMap::new(),
+                    })),
+                ))
             }
             (Backend::Sqlite, None) => Err(AnalyticsError::Invalid(
                 "analytics needs the SQLite store on disk".into(),
@@ -196,15 +235,13 @@ impl Db {
     pub async fn append(&self, batches: Vec<Append>) -> Result<Vec<Appended>, AnalyticsError> {
         let now = sellstream_core::Timestamp::now().millis();
         match self {
-            Db::Sqlite(conn) => {
+            Db::Sqlite(conn, _) => {
                 Self::sqlite(conn, move |c, seen| {
                     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                     let mut out = Vec::with_capacity(batches.len());
                     let mut noted: Vec<(String, i64)> = Vec::new();
+                    let mut all: Vec<Event> = Vec::new();
                     {
-                        let mut ins = tx.prepare_cached(&format!(
-                            "INSERT INTO analytics_events ({EVENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                        ))?;
                         let mut set_last = tx.prepare_cached(
                             "INSERT INTO analytics_sources (source, last_seq, updated_at) VALUES (?1, ?2, ?3)",
                         )?;
@@ -231,24 +268,32 @@ impl Db {
                                     (b.events, Appended { accepted, duplicates: 0 })
                                 }
                             };
-                            for e in &events {
-                                ins.execute(rusqlite::params![
-                                    e.session_id,
-                                    e.kind.code(),
-                                    e.viewer,
-                                    e.product_id,
-                                    e.ref_id,
-                                    e.units,
-                                    e.value,
-                                    e.flags,
-                                    e.channel,
-                                    e.at
-                                ])?;
-                            }
+                            all.extend(events);
                             if let Some(cur) = &b.cursor {
                                 cursor.execute(rusqlite::params![cur.source, cur.key, cur.pos])?;
                             }
                             out.push(res);
+                        }
+                        // Many rows a statement: SQLite's per-statement work is paid once per 64.
+                        let mut many = tx.prepare_cached(&format!(
+                            "INSERT INTO analytics_events ({EVENT_COLS}) VALUES {}",
+                            values_sqlite(ROWS_PER_INSERT, 10)
+                        ))?;
+                        let mut one = tx.prepare_cached(&format!(
+                            "INSERT INTO analytics_events ({EVENT_COLS}) VALUES {}",
+                            values_sqlite(1, 10)
+                        ))?;
+                        for chunk in all.chunks(ROWS_PER_INSERT) {
+                            let st = if chunk.len() == ROWS_PER_INSERT { &mut many } else { &mut one };
+                            if chunk.len() == ROWS_PER_INSERT {
+                                bind_events(st, chunk)?;
+                                st.raw_execute()?;
+                            } else {
+                                for e in chunk {
+                                    bind_events(st, std::slice::from_ref(e))?;
+                                    st.raw_execute()?;
+                                }
+                            }
                         }
                     }
                     if let Err(e) = tx.commit() {
@@ -358,9 +403,9 @@ impl Db {
             "SELECT id, kind, {EVENT_COLS_NO_KIND} FROM analytics_events WHERE id > $1 ORDER BY id LIMIT $2"
         );
         match self {
-            Db::Sqlite(conn) => {
+            Db::Sqlite(_, reader) => {
                 let sql = sql.replace('$', "?");
-                Self::sqlite(conn, move |c, _| {
+                Self::sqlite(reader, move |c, _| {
                     let mut st = c.prepare_cached(&sql)?;
                     let rows = st.query_map([pos, limit], |r| {
                         Ok((
@@ -423,7 +468,7 @@ impl Db {
     pub async fn apply(&self, delta: Delta, cursor: Cursor) -> Result<(), AnalyticsError> {
         let tables = delta.tables();
         match self {
-            Db::Sqlite(conn) => {
+            Db::Sqlite(conn, _) => {
                 Self::sqlite(conn, move |c, _| {
                     let tx =
                         c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -468,7 +513,7 @@ impl Db {
     pub async fn prune_sources(&self) -> Result<u64, AnalyticsError> {
         let before = sellstream_core::Timestamp::now().millis() - SOURCES_KEPT_MS;
         match self {
-            Db::Sqlite(conn) => {
+            Db::Sqlite(conn, _) => {
                 Self::sqlite(conn, move |c, seen| {
                     let n = c.execute(
                         "DELETE FROM analytics_sources WHERE updated_at <= ?1",
@@ -504,7 +549,7 @@ impl Db {
     /// Where a consumer stands (0 when it has not started).
     pub async fn cursor(&self, source: &str, key: i64) -> Result<i64, AnalyticsError> {
         let pos: Option<i64> = match self {
-            Db::Sqlite(conn) => {
+            Db::Sqlite(conn, _) => {
                 let source = source.to_string();
                 Self::sqlite(conn, move |c, _| {
                     c.query_row(

@@ -27,8 +27,9 @@ pub struct AnalyticsBench {
     /// Events per session (sessions = events ÷ this).
     #[arg(long, default_value_t = 50_000)]
     pub per_session: usize,
-    /// Batches in flight at once (pages and log tailers).
-    #[arg(long, default_value_t = 64)]
+    /// Batches in flight at once (pages' requests and log tailers): a busy show has many pages
+    /// flushing at the same moment, and the appender commits whatever is waiting together.
+    #[arg(long, default_value_t = 1024)]
     pub concurrency: usize,
     /// Leave DuckDB out (no Python, no download).
     #[arg(long)]

@@ -315,6 +315,40 @@ async fn simulated_viewers_make_the_demo_room_move() {
     assert!(terminate(server).success());
 }
 
+/// A small analytics run (no DuckDB) completes, refuses none of its generated events, and ends with
+/// the JSON line docs/performance.md describes.
+#[test]
+fn a_small_analytics_bench_completes_and_prints_its_json_line() {
+    let o = Command::new(BIN)
+        .args([
+            "bench",
+            "analytics",
+            "--events",
+            "20000",
+            "--per-session",
+            "5000",
+            "--skip-duckdb",
+        ])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert!(v["events"].as_i64().unwrap() >= 20_000, "{v}");
+    assert_eq!(v["sessions"], 4);
+    for key in [
+        "ingest_events_per_s",
+        "report_ms",
+        "trend_ms",
+        "live_ms",
+        "live_second_ms",
+    ] {
+        assert!(v[key].as_f64().unwrap() > 0.0, "{key}: {v}");
+    }
+    assert!(v.get("duckdb").is_some() && v.get("report_ratio_vs_duckdb").is_some());
+}
+
 /// The bench is a benchmark, not a test: this only checks that a small run completes and ends with
 /// its JSON line.
 #[test]
