@@ -91,29 +91,43 @@ async fn tail(a: &Analytics, gaps: &mut Gaps) -> Result<(), AnalyticsError> {
     Ok(())
 }
 
-/// Appends the next rows of a session's room log; true when there may be more.
-async fn tail_room(a: &Analytics, gaps: &mut Gaps, session: i64) -> Result<bool, AnalyticsError> {
-    let pos = a.inner.db.cursor("room", session).await?;
-    let rows = sqlx::query(
-        "SELECT seq, kind, actor_id, amount, payload, at FROM room_events
-         WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-    )
-    .bind(session)
-    .bind(pos)
-    .bind(ROWS_PER_READ)
-    .fetch_all(a.store().pool())
-    .await?;
-    if rows.is_empty() {
-        return Ok(false);
+/// The next rows of a log after its cursor (`$1` the cursor, `$2` the limit, `$3` the session if
+/// any): the rows, their positions (first column), and how many can be taken now.
+async fn next_rows(
+    a: &Analytics,
+    gaps: &mut Gaps,
+    log: (&'static str, i64),
+    sql: &str,
+    session: Option<i64>,
+) -> Result<Option<(Vec<sellstream_store::AnyRow>, Vec<i64>, usize)>, AnalyticsError> {
+    let pos = a.inner.db.cursor(log.0, log.1).await?;
+    let mut q = sqlx::query(sql).bind(pos).bind(ROWS_PER_READ);
+    if let Some(s) = session {
+        q = q.bind(s);
     }
-    let seqs: Vec<i64> = rows
+    let rows = q.fetch_all(a.store().pool()).await?;
+    let ids: Vec<i64> = rows
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
-    let take = gaps.contiguous(("room", session), pos, &seqs);
-    if take == 0 {
+    let take = gaps.contiguous(log, pos, &ids);
+    Ok((take > 0).then_some((rows, ids, take)))
+}
+
+/// Appends the next rows of a session's room log; true when there may be more.
+async fn tail_room(a: &Analytics, gaps: &mut Gaps, session: i64) -> Result<bool, AnalyticsError> {
+    let Some((rows, seqs, take)) = next_rows(
+        a,
+        gaps,
+        ("room", session),
+        "SELECT seq, kind, actor_id, amount, payload, at FROM room_events
+         WHERE session_id = $3 AND seq > $1 ORDER BY seq LIMIT $2",
+        Some(session),
+    )
+    .await?
+    else {
         return Ok(false);
-    }
+    };
     let mut events = Vec::new();
     for r in &rows[..take] {
         let kind: String = r.try_get(1)?;
@@ -172,26 +186,18 @@ struct Line {
 
 /// Appends the next rows of the orders' log, one event per order line; true when there may be more.
 async fn tail_orders(a: &Analytics, gaps: &mut Gaps) -> Result<bool, AnalyticsError> {
-    let pos = a.inner.db.cursor("orders", 0).await?;
-    let rows = sqlx::query(
+    let Some((rows, ids, take)) = next_rows(
+        a,
+        gaps,
+        ("orders", 0),
         "SELECT id, kind, order_id, session_id, customer_id, amount, payload, at FROM order_events
          WHERE id > $1 ORDER BY id LIMIT $2",
+        None,
     )
-    .bind(pos)
-    .bind(ROWS_PER_READ)
-    .fetch_all(a.store().pool())
-    .await?;
-    if rows.is_empty() {
+    .await?
+    else {
         return Ok(false);
-    }
-    let ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-    let take = gaps.contiguous(("orders", 0), pos, &ids);
-    if take == 0 {
-        return Ok(false);
-    }
+    };
     let rows = &rows[..take];
     let mut order_ids: Vec<i64> = Vec::new();
     for r in rows {
