@@ -124,13 +124,14 @@ impl Analytics {
         let cols: Vec<String> = SESSIONS
             .cols
             .iter()
-            .map(|(c, _)| format!("a2.{c}"))
+            // A session nobody has watched yet is listed with zeros, not left out.
+            .map(|(c, _)| format!("COALESCE(a2.{c}, 0)"))
             .collect();
         let sql = format!(
             "SELECT ls.id, ls.title, ls.channel, ls.state, ls.scheduled_start, ls.started_at, ls.ended_at,
                     ls.host_id, a.nickname, ls.target_gmv_fen, ls.target_viewers, ls.target_orders, {}
              FROM live_sessions ls
-             JOIN analytics_sessions a2 ON a2.session_id = ls.id AND a2.replay = 0
+             LEFT JOIN analytics_sessions a2 ON a2.session_id = ls.id AND a2.replay = 0
              LEFT JOIN accounts a ON a.id = ls.host_id
              WHERE ls.started_at IS NOT NULL
                AND ($1 IS NULL OR ls.started_at >= $1) AND ($2 IS NULL OR ls.started_at < $2)

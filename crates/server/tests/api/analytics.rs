@@ -590,11 +590,39 @@ async fn a_hand_built_session_has_every_figure_of_its_review_right(app: TestApp)
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(&res.bytes().await.unwrap()[..2], b"PK");
+    // A second show that nobody has watched yet is listed with zeros, after the first by GMV.
+    let (_, quiet) = app
+        .post(
+            "/api/v1/sessions",
+            &op,
+            json!({"title": "无人观看", "theme": "custom",
+            "scheduled_start": "2026-01-02T12:00:00Z", "scheduled_end": "2026-01-02T14:00:00Z"}),
+        )
+        .await;
+    let quiet = quiet["id"].as_i64().unwrap();
+    app.post(
+        &format!("/api/v1/sessions/{quiet}/transition"),
+        &op,
+        json!({"to": "live"}),
+    )
+    .await;
     let (_, list) = app
         .get("/api/v1/analytics/sessions?sort=gmv_fen", &analyst)
         .await;
-    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["total"], 2, "{list}");
     assert_eq!(list["items"][0]["metrics"]["gmv_fen"], 12_900);
+    assert_eq!(list["items"][1]["session"]["id"], quiet);
+    assert_eq!(list["items"][1]["metrics"]["uv"], 0);
+    assert!(
+        list["items"][1]["metrics"]["conversion"].is_null(),
+        "no UV: no rate"
+    );
+    app.post(
+        &format!("/api/v1/sessions/{quiet}/transition"),
+        &op,
+        json!({"to": "ended"}),
+    )
+    .await;
     assert_error(
         &app.get("/api/v1/analytics/sessions?sort=nonsense", &analyst)
             .await,
@@ -606,8 +634,14 @@ async fn a_hand_built_session_has_every_figure_of_its_review_right(app: TestApp)
             .get(&format!("/api/v1/analytics/trend?by={by}"), &analyst)
             .await;
         assert_eq!(st, StatusCode::OK, "{tr}");
-        assert_eq!(tr["rows"][0]["sessions"], 1, "{by}: {tr}");
-        assert_eq!(tr["rows"][0]["metrics"]["gmv_fen"], 12_900, "{by}");
+        let rows = tr["rows"].as_array().unwrap();
+        let sum = |f: &dyn Fn(&Value) -> i64| rows.iter().map(f).sum::<i64>();
+        assert_eq!(sum(&|r| r["sessions"].as_i64().unwrap()), 2, "{by}: {tr}");
+        assert_eq!(
+            sum(&|r| r["metrics"]["gmv_fen"].as_i64().unwrap()),
+            12_900,
+            "{by}"
+        );
     }
     let (_, tr) = app
         .get("/api/v1/analytics/trend?by=product", &analyst)
