@@ -164,7 +164,7 @@ impl Analytics {
         let rows = self
             .rows(q.from, q.to, q.channel.as_deref(), q.host)
             .await?;
-        let mut items: Vec<SessionMetrics> = rows
+        let items: Vec<SessionMetrics> = rows
             .into_iter()
             .map(|(session, c)| SessionMetrics {
                 metrics: Metrics::from_counts(&c, session.duration_ms),
@@ -189,8 +189,11 @@ impl Analytics {
                 s.metrics.sort_key(key)
             }
         };
-        items.sort_by(|a, b| {
-            let (x, y) = (value(a), value(b));
+        // Each session's key once (a metric's value is read through its JSON form).
+        let mut keyed: Vec<(Option<f64>, SessionMetrics)> =
+            items.into_iter().map(|s| (value(&s), s)).collect();
+        keyed.sort_by(|(x, a), (y, b)| {
+            let (x, y) = (*x, *y);
             match (x, y) {
                 (Some(x), Some(y)) => {
                     let o = x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal);
@@ -207,6 +210,7 @@ impl Analytics {
             }
             .then(b.session.id.cmp(&a.session.id))
         });
+        let items: Vec<SessionMetrics> = keyed.into_iter().map(|(_, s)| s).collect();
         let total = items.len();
         let per = q.per_page.unwrap_or(50).clamp(1, 500) as usize;
         let page = q.page.unwrap_or(1).max(1) as usize;

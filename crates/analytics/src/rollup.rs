@@ -36,13 +36,6 @@ impl Table {
             })
             .collect()
     }
-
-    pub fn col(&self, name: &str) -> usize {
-        self.cols
-            .iter()
-            .position(|(c, _)| *c == name)
-            .unwrap_or_else(|| panic!("{} has no column {name}", self.name))
-    }
 }
 
 macro_rules! columns {

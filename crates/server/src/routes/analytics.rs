@@ -108,6 +108,29 @@ fn download(body: Vec<u8>, mime: &str, name: String) -> Response {
         .into_response()
 }
 
+async fn review_file(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    xlsx: bool,
+) -> Result<Response, ApiError> {
+    staff.require(READERS)?;
+    let r = state.analytics.report(id).await.map_err(domain)?;
+    Ok(if xlsx {
+        download(
+            sellstream_analytics::export::report_xlsx(&r).map_err(domain)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("session-{id}-review.xlsx"),
+        )
+    } else {
+        download(
+            sellstream_analytics::export::report_csv(&r),
+            "text/csv; charset=utf-8",
+            format!("session-{id}-review.csv"),
+        )
+    })
+}
+
 /// The review as CSV (UTF-8 with BOM; the tables one after another).
 #[utoipa::path(get, path = "/api/v1/analytics/sessions/{id}/report.csv", tag = "analytics",
     params(("id" = i64, Path)), responses((status = 200, description = "text/csv"), (status = 404, body = ErrorBody)))]
@@ -116,13 +139,7 @@ pub async fn report_csv(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    staff.require(READERS)?;
-    let r = state.analytics.report(id).await.map_err(domain)?;
-    Ok(download(
-        sellstream_analytics::export::report_csv(&r),
-        "text/csv; charset=utf-8",
-        format!("session-{id}-review.csv"),
-    ))
+    review_file(&state, &staff, id, false).await
 }
 
 /// The review as an XLSX workbook (a sheet per table).
@@ -133,14 +150,7 @@ pub async fn report_xlsx(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    staff.require(READERS)?;
-    let r = state.analytics.report(id).await.map_err(domain)?;
-    let body = sellstream_analytics::export::report_xlsx(&r).map_err(domain)?;
-    Ok(download(
-        body,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        format!("session-{id}-review.xlsx"),
-    ))
+    review_file(&state, &staff, id, true).await
 }
 
 /// Sessions side by side with their metrics, sorted by any of them.
