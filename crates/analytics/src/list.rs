@@ -48,6 +48,8 @@ pub struct TrendQuery {
     pub to: Option<i64>,
     pub channel: Option<String>,
     pub host: Option<i64>,
+    /// Only sessions that showed this product; each row then carries its own figures too.
+    pub product: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,30 +58,56 @@ pub struct TrendRow {
     pub label: String,
     /// Sessions behind the figures: a row of one is a sample of one.
     pub sessions: i64,
+    /// The session metrics of the row's sessions (by product: the sessions that showed it).
     pub metrics: Metrics,
+    /// The product's own figures in those sessions, when grouped or filtered by product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductFigures>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductTrendRow {
-    pub key: String,
-    pub label: String,
-    pub sessions: i64,
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+pub struct ProductFigures {
     pub exposures: i64,
     pub clicks: i64,
+    /// clicks ÷ exposures.
     pub ctr: Option<f64>,
+    pub carts: i64,
     pub orders: i64,
     pub units: i64,
     pub paid_orders: i64,
+    /// Paid GMV less refunds.
     pub gmv_fen: i64,
     pub refund_fen: i64,
+    /// paid orders ÷ clicks.
+    pub click_conversion: Option<f64>,
+    /// The product's GMV ÷ the GMV of the sessions that showed it.
+    pub gmv_share: Option<f64>,
+}
+
+impl ProductFigures {
+    fn from_sums(c: &[i64], session_gmv_fen: i64) -> Self {
+        let gmv = c[p::gmv_fen] - c[p::refund_fen];
+        let ratio = |a: i64, b: i64| (b > 0).then(|| a as f64 / b as f64);
+        Self {
+            exposures: c[p::exposures],
+            clicks: c[p::clicks],
+            ctr: ratio(c[p::clicks], c[p::exposures]),
+            carts: c[p::carts],
+            orders: c[p::orders],
+            units: c[p::units],
+            paid_orders: c[p::paid_orders],
+            gmv_fen: gmv,
+            refund_fen: c[p::refund_fen],
+            click_conversion: ratio(c[p::paid_orders], c[p::clicks]),
+            gmv_share: ratio(gmv, session_gmv_fen),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Trend {
     pub by: String,
     pub rows: Vec<TrendRow>,
-    /// Filled when `by=product`.
-    pub products: Vec<ProductTrendRow>,
 }
 
 /// Shanghai has one offset all year.
@@ -120,6 +148,7 @@ impl Analytics {
         to: Option<i64>,
         channel: Option<&str>,
         host: Option<i64>,
+        product: Option<i64>,
     ) -> Result<Vec<(SessionRef, Counts)>, AnalyticsError> {
         let cols: Vec<String> = SESSIONS
             .cols
@@ -136,6 +165,8 @@ impl Analytics {
              WHERE ls.started_at IS NOT NULL
                AND ($1 IS NULL OR ls.started_at >= $1) AND ($2 IS NULL OR ls.started_at < $2)
                AND ($3 IS NULL OR ls.channel = $3) AND ($4 IS NULL OR ls.host_id = $4)
+               AND ($5 IS NULL OR EXISTS (SELECT 1 FROM analytics_products ap
+                   WHERE ap.session_id = ls.id AND ap.replay = 0 AND ap.product_id = $5))
              ORDER BY ls.started_at DESC, ls.id DESC",
             cols.join(", ")
         );
@@ -145,6 +176,7 @@ impl Analytics {
             .bind(to)
             .bind(channel)
             .bind(host)
+            .bind(product)
             .fetch_all(self.store().pool())
             .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -162,7 +194,7 @@ impl Analytics {
     /// Sessions with their metrics, sorted by any metric.
     pub async fn sessions(&self, q: &ListQuery) -> Result<SessionList, AnalyticsError> {
         let rows = self
-            .rows(q.from, q.to, q.channel.as_deref(), q.host)
+            .rows(q.from, q.to, q.channel.as_deref(), q.host, None)
             .await?;
         let items: Vec<SessionMetrics> = rows
             .into_iter()
@@ -218,22 +250,65 @@ impl Analytics {
         Ok(SessionList { items, total })
     }
 
-    /// The same metrics grouped by day, week, month, host, channel; or product figures by product.
+    /// The same metrics grouped by day, week, month, host, channel or product. By product (or
+    /// filtered to one), each row also carries the product's own figures.
     pub async fn trend(&self, q: &TrendQuery) -> Result<Trend, AnalyticsError> {
         let by = q.by.clone().unwrap_or_else(|| "day".into());
-        if by == "product" {
-            return self.product_trend(q).await;
-        }
-        if !matches!(by.as_str(), "day" | "week" | "month" | "host" | "channel") {
+        if !matches!(
+            by.as_str(),
+            "day" | "week" | "month" | "host" | "channel" | "product"
+        ) {
             return Err(AnalyticsError::Invalid(
                 "by is day, week, month, host, channel or product".into(),
             ));
         }
-        let rows = self
-            .rows(q.from, q.to, q.channel.as_deref(), q.host)
+        let sessions = self
+            .rows(q.from, q.to, q.channel.as_deref(), q.host, q.product)
             .await?;
-        let mut groups: BTreeMap<String, (String, i64, Counts, i64)> = BTreeMap::new();
-        for (sess, c) in rows {
+        let with_products = by == "product" || q.product.is_some();
+        // Per session: (product id, title, figures), only when products are asked for.
+        let mut shown: BTreeMap<i64, Vec<(i64, String, Vec<i64>)>> = BTreeMap::new();
+        if with_products {
+            for (session, product, title, c) in self.product_rows(q).await? {
+                shown.entry(session).or_default().push((product, title, c));
+            }
+        }
+        struct Group {
+            label: String,
+            sessions: i64,
+            counts: Counts,
+            duration_ms: i64,
+            product: Option<Vec<i64>>,
+        }
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        let mut add =
+            |key: String, label: String, sess: &SessionRef, c: &Counts, prod: Option<&[i64]>| {
+                let g = groups.entry(key).or_insert_with(|| Group {
+                    label,
+                    sessions: 0,
+                    counts: Counts::default(),
+                    duration_ms: 0,
+                    product: None,
+                });
+                g.sessions += 1;
+                g.counts.add(c);
+                g.duration_ms += sess.duration_ms;
+                if let Some(pc) = prod {
+                    let sum = g.product.get_or_insert_with(|| vec![0; pc.len()]);
+                    for (a, b) in sum.iter_mut().zip(pc) {
+                        *a += b;
+                    }
+                }
+            };
+        let empty = Vec::new();
+        for (sess, c) in &sessions {
+            let products = shown.get(&sess.id).unwrap_or(&empty);
+            if by == "product" {
+                for (id, title, pc) in products {
+                    add(id.to_string(), title.clone(), sess, c, Some(pc));
+                }
+                continue;
+            }
             let (key, label) = match by.as_str() {
                 "host" => match &sess.host {
                     Some(h) => (h.id.to_string(), h.name.clone()),
@@ -242,44 +317,60 @@ impl Analytics {
                 "channel" => (sess.channel.clone(), sess.channel.clone()),
                 _ => period(sess.started_at.unwrap_or(0), &by),
             };
-            let g = groups
-                .entry(key)
-                .or_insert_with(|| (label, 0, Counts::default(), 0));
-            g.1 += 1;
-            g.2.add(&c);
-            g.3 += sess.duration_ms;
+            let prod = q.product.and_then(|want| {
+                products
+                    .iter()
+                    .find(|(id, _, _)| *id == want)
+                    .map(|(_, _, pc)| pc.as_slice())
+            });
+            add(key, label, sess, c, prod);
         }
-        let rows = groups
+        let zeros = vec![0; PRODUCTS.cols.len()];
+        let mut rows: Vec<TrendRow> = groups
             .into_iter()
-            .map(|(key, (label, n, c, duration))| TrendRow {
-                key,
-                label,
-                sessions: n,
-                metrics: Metrics::from_counts(&c, duration),
+            .map(|(key, g)| {
+                let metrics = Metrics::from_counts(&g.counts, g.duration_ms);
+                let product = with_products.then(|| {
+                    ProductFigures::from_sums(
+                        g.product.as_deref().unwrap_or(&zeros),
+                        metrics.gmv_fen,
+                    )
+                });
+                TrendRow {
+                    key,
+                    label: g.label,
+                    sessions: g.sessions,
+                    metrics,
+                    product,
+                }
             })
             .collect();
-        Ok(Trend {
-            by,
-            rows,
-            products: vec![],
-        })
+        if by == "product" {
+            let gmv = |r: &TrendRow| r.product.as_ref().map_or(0, |p| p.gmv_fen);
+            rows.sort_by(|a, b| gmv(b).cmp(&gmv(a)).then(a.key.cmp(&b.key)));
+        }
+        Ok(Trend { by, rows })
     }
 
-    async fn product_trend(&self, q: &TrendQuery) -> Result<Trend, AnalyticsError> {
+    /// Each (session, product) rollup row of the sessions in range: the product's figures there.
+    async fn product_rows(
+        &self,
+        q: &TrendQuery,
+    ) -> Result<Vec<(i64, i64, String, Vec<i64>)>, AnalyticsError> {
         let cols: Vec<String> = PRODUCTS
             .cols
             .iter()
-            .map(|(c, _)| format!("CAST(SUM(ap.{c}) AS BIGINT)"))
+            .map(|(c, _)| format!("ap.{c}"))
             .collect();
         let sql = format!(
-            "SELECT ap.product_id, COALESCE(MAX(pr.title), ''), COUNT(DISTINCT ap.session_id), {}
+            "SELECT ap.session_id, ap.product_id, COALESCE(pr.title, ''), {}
              FROM analytics_products ap
              JOIN live_sessions ls ON ls.id = ap.session_id
              LEFT JOIN products pr ON pr.id = ap.product_id
-             WHERE ap.replay = 0
+             WHERE ap.replay = 0 AND ls.started_at IS NOT NULL
                AND ($1 IS NULL OR ls.started_at >= $1) AND ($2 IS NULL OR ls.started_at < $2)
                AND ($3 IS NULL OR ls.channel = $3) AND ($4 IS NULL OR ls.host_id = $4)
-             GROUP BY ap.product_id",
+               AND ($5 IS NULL OR ap.product_id = $5)",
             cols.join(", ")
         );
         let rows = sqlx::query(&sql)
@@ -287,35 +378,18 @@ impl Analytics {
             .bind(q.to)
             .bind(q.channel.as_deref())
             .bind(q.host)
+            .bind(q.product)
             .fetch_all(self.store().pool())
             .await?;
-        let mut products = Vec::with_capacity(rows.len());
+        let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let g = |c: usize| r.try_get::<i64, _>(3 + c);
-            let id: i64 = r.try_get(0)?;
-            let exposures = g(p::exposures)?;
-            let clicks = g(p::clicks)?;
-            let refund = g(p::refund_fen)?;
-            products.push(ProductTrendRow {
-                key: id.to_string(),
-                label: r.try_get(1)?,
-                sessions: r.try_get(2)?,
-                exposures,
-                clicks,
-                ctr: (exposures > 0).then(|| clicks as f64 / exposures as f64),
-                orders: g(p::orders)?,
-                units: g(p::units)?,
-                paid_orders: g(p::paid_orders)?,
-                gmv_fen: g(p::gmv_fen)? - refund,
-                refund_fen: refund,
-            });
+            let mut c = vec![0; PRODUCTS.cols.len()];
+            for (i, v) in c.iter_mut().enumerate() {
+                *v = r.try_get(3 + i)?;
+            }
+            out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, c));
         }
-        products.sort_by(|a, b| b.gmv_fen.cmp(&a.gmv_fen).then(a.key.cmp(&b.key)));
-        Ok(Trend {
-            by: "product".into(),
-            rows: vec![],
-            products,
-        })
+        Ok(out)
     }
 }
 

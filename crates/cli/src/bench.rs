@@ -2,6 +2,7 @@
 //! broadcast server in the same run. Viewers are real WebSocket connections on loopback, spread over
 //! source addresses 127.0.0.2 and up; senders are signed-in test customers. See docs/performance.md.
 
+use crate::room_ingest;
 use anyhow::{bail, Context};
 use bytes::BytesMut;
 use clap::Args;
@@ -38,6 +39,10 @@ pub struct RoomBench {
     /// Skip the Node `ws` baseline.
     #[arg(long)]
     no_baseline: bool,
+    /// After the plain window, measure a second one while this many analytics events for the
+    /// session arrive through `POST /api/v1/events` (e.g. 1000000: a whole session's events).
+    #[arg(long, default_value_t = 0)]
+    ingest: u64,
     /// Also connect this many hostile viewers that never read what they are sent.
     #[arg(long, default_value_t = 0)]
     slow: usize,
@@ -82,6 +87,9 @@ struct Target {
     child: Option<Child>,
     /// Session cookies of the senders (empty: the baseline needs none).
     senders: Vec<Option<String>>,
+    /// The HTTP address and the live session (ours only).
+    base: String,
+    session: i64,
 }
 
 impl Drop for Target {
@@ -110,13 +118,35 @@ pub async fn run(args: RoomBench) -> anyhow::Result<()> {
     );
 
     let ours = start_ours(&args, senders).await?;
-    let ours_fig = measure(&ours, &args).await?;
+    let ours_fig = measure(&ours, &args, None).await?;
+    let under = if args.ingest > 0 {
+        let prepared = room_ingest::prepare(&ours.base, ours.session).await?;
+        let go = Arc::new(tokio::sync::Notify::new());
+        eprintln!(
+            "bench[sellstream]: again, while {} analytics events arrive",
+            args.ingest
+        );
+        let load = tokio::spawn(room_ingest::run(
+            prepared,
+            args.ingest,
+            args.seconds,
+            go.clone(),
+        ));
+        let fig = measure(&ours, &args, Some(&go)).await?;
+        let ingest = load.await??;
+        // A third window, alone again: how much two windows differ without any ingestion.
+        eprintln!("bench[sellstream]: once more alone, for comparison");
+        let after = measure(&ours, &args, None).await?;
+        Some((fig, ingest, after))
+    } else {
+        None
+    };
     drop(ours);
     let base_fig = if args.no_baseline {
         None
     } else {
         let base = start_baseline(&args, senders).await?;
-        Some(measure(&base, &args).await?)
+        Some(measure(&base, &args, None).await?)
     };
 
     let cpu_ratio = base_fig
@@ -124,11 +154,24 @@ pub async fn run(args: RoomBench) -> anyhow::Result<()> {
         .filter(|b| ours_fig.cpu_s_per_m_deliveries > 0.0 && b.cpu_s_per_m_deliveries > 0.0)
         .map(|b| b.cpu_s_per_m_deliveries / ours_fig.cpu_s_per_m_deliveries);
     print_table(&args, &ours_fig, base_fig.as_ref(), cpu_ratio);
+    if let Some((fig, ing, after)) = &under {
+        print_under_ingest([&ours_fig, fig, after], ing);
+    }
     let out = json!({
         "viewers": args.viewers, "chat_rate": args.chat_rate, "like_rate": args.like_rate, "seconds": args.seconds,
         "ours": ours_fig.json(),
         "baseline": base_fig.as_ref().map(Figures::json),
         "cpu_ratio": cpu_ratio.map(round),
+        "under_ingest": under.as_ref().map(|(f, i, after)| {
+            let mut v = f.json();
+            v["max_gap_ms"] = json!(round(f.max_gap_ms));
+            v["ingest"] = i.json();
+            // Against the mean of the two windows alone, before and after.
+            let alone = (ours_fig.p99_ms + after.p99_ms) / 2.0;
+            v["p99_ratio"] = json!((alone > 0.0).then(|| round(f.p99_ms / alone)));
+            v["alone_after"] = after.json();
+            v
+        }),
     });
     println!("{out}");
     Ok(())
@@ -169,6 +212,31 @@ fn print_table(args: &RoomBench, o: &Figures, b: Option<&Figures>, ratio: Option
             println!("  {what:<44} {verdict:>7}  ({got})");
         }
     }
+}
+
+/// The room with and without a session's worth of analytics arriving at the same time.
+fn print_under_ingest(windows: [&Figures; 3], ing: &room_ingest::IngestFigures) {
+    println!(
+        "the room while {} analytics events arrive ({:.0} events/s accepted, {} rejected, {} batches throttled)",
+        ing.sent, ing.events_per_s, ing.rejected, ing.throttled
+    );
+    println!(
+        "{:<32} {:>12} {:>18} {:>14}",
+        "", "room alone", "room + ingestion", "alone again"
+    );
+    let row = |name: &str, f: fn(&Figures) -> f64| {
+        let [a, b, c] = windows.map(f);
+        println!("{name:<32} {a:>12.2} {b:>18.2} {c:>14.2}");
+    };
+    row("latency p50 (ms)", |f| f.p50_ms);
+    row("latency p99 (ms)", |f| f.p99_ms);
+    row("deliveries per second", |f| f.delivered_per_s);
+    row("viewers dropped", |f| f.dropped_viewers as f64);
+    row("longest gap between frames (ms)", |f| f.max_gap_ms);
+    println!(
+        "events lost: {} (clicks and shares sent vs counted on the dashboard); counted {:.0} ms after the last batch",
+        ing.lost, ing.catch_up_ms
+    );
 }
 
 /// The targets docs/performance.md sets for the workloads it names: (target, met, measured).
@@ -279,6 +347,8 @@ async fn start_ours(args: &RoomBench, senders: usize) -> anyhow::Result<Target> 
         pid,
         child,
         senders: tokens,
+        base,
+        session,
     })
 }
 
@@ -319,6 +389,8 @@ async fn start_baseline(args: &RoomBench, senders: usize) -> anyhow::Result<Targ
         pid: Some(pid),
         child: Some(child),
         senders: vec![None; senders],
+        base: format!("http://127.0.0.1:{port}"),
+        session: 0,
     })
 }
 
@@ -445,7 +517,12 @@ struct Shared {
     max_gap_us: AtomicU64,
 }
 
-async fn measure(target: &Target, args: &RoomBench) -> anyhow::Result<Figures> {
+/// Measures one window; `go` is told when it starts.
+async fn measure(
+    target: &Target,
+    args: &RoomBench,
+    go: Option<&tokio::sync::Notify>,
+) -> anyhow::Result<Figures> {
     let (rss_before, _) = target.pid.map(proc_usage).unwrap_or_default();
     let shared = Arc::new(Shared {
         epoch: Instant::now(),
@@ -531,6 +608,9 @@ async fn measure(target: &Target, args: &RoomBench) -> anyhow::Result<Figures> {
 
     eprintln!("bench[{}]: measuring for {} s", target.name, args.seconds);
     shared.measuring.store(true, Ordering::Relaxed);
+    if let Some(go) = go {
+        go.notify_one();
+    }
     let started = Instant::now();
     let window = Duration::from_secs(args.seconds);
     let (mut chats, mut likes) = (0u64, 0u64);

@@ -152,16 +152,24 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
         scheduled_start: start,
         scheduled_end: start.plus_seconds(hours * hour),
         cover_url: Some(format!("/demo/{cover}.svg")),
+        target_gmv_fen: None,
+        target_viewers: None,
+        target_orders: None,
     };
     let live = sessions
-        .create(plan(
-            "双11返场 · 美妆个护专场",
-            Theme::FestivalSale,
-            host_ids[0],
-            now.plus_seconds(-20 * 60),
-            3,
-            "cover-1",
-        ))
+        .create(SessionInput {
+            target_gmv_fen: Some(5_000_000),
+            target_viewers: Some(2_000),
+            target_orders: Some(300),
+            ..plan(
+                "双11返场 · 美妆个护专场",
+                Theme::FestivalSale,
+                host_ids[0],
+                now.plus_seconds(-20 * 60),
+                3,
+                "cover-1",
+            )
+        })
         .await?;
     for p in [lipstick, serum, headphones] {
         sessions.add_to_bag(live.id, p).await?;

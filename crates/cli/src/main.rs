@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod flash_bench;
 mod media;
+mod room_ingest;
 mod simulate;
 mod user;
 

@@ -16,6 +16,11 @@ impl TempDir {
         std::fs::create_dir_all(&p).unwrap();
         Self(p)
     }
+
+    /// What a server started in this directory wrote to stderr, for failure messages.
+    fn server_log(&self) -> String {
+        std::fs::read_to_string(self.0.join("serve.stderr.log")).unwrap_or_default()
+    }
 }
 
 impl Drop for TempDir {
@@ -179,7 +184,7 @@ fn start(dir: &TempDir, extra: &[&str]) -> Server {
         .env("SELLSTREAM_DATA_DIR", &dir.0)
         .env("SELLSTREAM_BIND", "127.0.0.1:0")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.0.join("serve.stderr.log")).unwrap())
         .spawn()
         .unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
@@ -365,6 +370,8 @@ fn a_small_room_bench_completes_and_prints_its_json_line() {
             "4",
             "--like-rate",
             "4",
+            "--ingest",
+            "6000",
         ])
         .env_remove("DATABASE_URL")
         .output()
@@ -373,6 +380,15 @@ fn a_small_room_bench_completes_and_prints_its_json_line() {
     let out = stdout(&o);
     let last = out.lines().last().unwrap();
     let v: serde_json::Value = serde_json::from_str(last).unwrap();
+    // The events sent while the room ran were all taken and all counted on the dashboard.
+    let ingest = &v["under_ingest"]["ingest"];
+    assert_eq!(
+        (ingest["accepted"].as_u64(), ingest["lost"].as_i64()),
+        (Some(6000), Some(0)),
+        "{last}"
+    );
+    assert_eq!(ingest["counted_as_sent"], true, "{last}");
+    assert!(out.contains("room + ingestion"), "{out}");
     for key in [
         "viewers",
         "chat_rate",
@@ -855,7 +871,7 @@ async fn simulcast_pushes_to_a_platform_and_a_refusing_one_retries_without_harm(
         rtmp,
         http,
         token,
-        ..
+        dir,
     }) = media_demo("simulcast").await
     else {
         return;
@@ -933,7 +949,7 @@ async fn simulcast_pushes_to_a_platform_and_a_refusing_one_retries_without_harm(
             serde_json::json!(null),
         )
         .await;
-        assert_eq!(s, 200, "{t}");
+        assert_eq!(s, 200, "{t}\nserver log:\n{}", dir.server_log());
         assert_eq!(t["wanted"], true);
     }
     let state_of = |targets: &serde_json::Value, channel: &str| {

@@ -131,6 +131,10 @@ export interface Session {
   scheduled_start: string
   scheduled_end: string
   cover_url: string | null
+  /** Targets (null: none): GMV after refunds in fen, viewers (UV), orders. */
+  target_gmv_fen: number | null
+  target_viewers: number | null
+  target_orders: number | null
   state: SessionState
   started_at: string | null
   ended_at: string | null
@@ -147,6 +151,10 @@ export interface SessionInput {
   scheduled_start: string
   scheduled_end: string
   cover_url: string | null
+  /** Targets, each optional (null: none); a PUT replaces them all. */
+  target_gmv_fen: number | null
+  target_viewers: number | null
+  target_orders: number | null
 }
 
 /** A SKU's live price (直播价) in one session, at most its list price. */

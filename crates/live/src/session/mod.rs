@@ -24,6 +24,8 @@ pub struct LiveSession {
     pub scheduled_start: Timestamp,
     pub scheduled_end: Timestamp,
     pub cover_url: Option<String>,
+    #[serde(flatten)]
+    pub targets: Targets,
     pub state: SessionState,
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
@@ -44,6 +46,40 @@ pub struct SessionInput {
     pub scheduled_start: Timestamp,
     pub scheduled_end: Timestamp,
     pub cover_url: Option<String>,
+    /// Targets, each optional (see [`Targets`]).
+    pub target_gmv_fen: Option<i64>,
+    pub target_viewers: Option<i64>,
+    pub target_orders: Option<i64>,
+}
+
+impl SessionInput {
+    pub fn targets(&self) -> Targets {
+        Targets {
+            target_gmv_fen: self.target_gmv_fen,
+            target_viewers: self.target_viewers,
+            target_orders: self.target_orders,
+        }
+    }
+}
+
+/// What the session is meant to reach; the review sets the actuals against them. Staff only:
+/// viewers never see them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Targets {
+    /// Paid GMV after refunds, in fen.
+    pub target_gmv_fen: Option<i64>,
+    /// Unique viewers (UV, a view counted after 3 s).
+    pub target_viewers: Option<i64>,
+    /// Paid orders.
+    pub target_orders: Option<i64>,
+}
+
+impl LiveSession {
+    /// The session as the public API shows it: without the team's targets.
+    pub fn for_viewers(mut self) -> Self {
+        self.targets = Targets::default();
+        self
+    }
 }
 
 fn own_channel() -> String {

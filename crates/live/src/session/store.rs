@@ -1,4 +1,6 @@
-use super::{BagItem, LivePrice, LiveSession, PublicSession, SessionInput, SessionState, Theme};
+use super::{
+    BagItem, LivePrice, LiveSession, PublicSession, SessionInput, SessionState, Targets, Theme,
+};
 use crate::LiveError;
 use sellstream_commerce::Catalog;
 use sellstream_core::{Page, PageRequest, Timestamp};
@@ -21,7 +23,7 @@ pub struct SessionFilter {
 
 const SELECT: &str = "SELECT s.id, s.title, s.theme, s.channel, s.host_id, a.nickname AS host_name,
     s.scheduled_start, s.scheduled_end, s.cover_url, s.state, s.started_at, s.ended_at,
-    s.created_at, s.updated_at,
+    s.target_gmv_fen, s.target_viewers, s.target_orders, s.created_at, s.updated_at,
     (SELECT COUNT(*) FROM session_bag b WHERE b.session_id = s.id) AS bag_count
     FROM live_sessions s LEFT JOIN accounts a ON a.id = s.host_id";
 
@@ -39,8 +41,8 @@ impl Sessions {
         let now = Timestamp::now().millis();
         let id: i64 = sqlx::query(
             "INSERT INTO live_sessions (title, theme, channel, host_id, scheduled_start, scheduled_end,
-             cover_url, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $8) RETURNING id",
+             cover_url, state, created_at, updated_at, target_gmv_fen, target_viewers, target_orders)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $8, $9, $10, $11) RETURNING id",
         )
         .bind(&input.title)
         .bind(input.theme.as_str())
@@ -50,6 +52,9 @@ impl Sessions {
         .bind(input.scheduled_end.millis())
         .bind(&input.cover_url)
         .bind(now)
+        .bind(input.target_gmv_fen)
+        .bind(input.target_viewers)
+        .bind(input.target_orders)
         .fetch_one(self.store.pool())
         .await?
         .try_get(0)?;
@@ -64,7 +69,8 @@ impl Sessions {
         let input = self.check(input).await?;
         let n = sqlx::query(
             "UPDATE live_sessions SET title = $1, theme = $2, channel = $3, host_id = $4,
-             scheduled_start = $5, scheduled_end = $6, cover_url = $7, updated_at = $8
+             scheduled_start = $5, scheduled_end = $6, cover_url = $7, updated_at = $8,
+             target_gmv_fen = $10, target_viewers = $11, target_orders = $12
              WHERE id = $9 AND state IN ('scheduled', 'live')",
         )
         .bind(&input.title)
@@ -76,6 +82,9 @@ impl Sessions {
         .bind(&input.cover_url)
         .bind(Timestamp::now().millis())
         .bind(id)
+        .bind(input.target_gmv_fen)
+        .bind(input.target_viewers)
+        .bind(input.target_orders)
         .execute(self.store.pool())
         .await?
         .rows_affected();
@@ -199,7 +208,7 @@ impl Sessions {
 
     /// A session as viewers see it: only live or scheduled ones, with the on-shelf part of the bag.
     pub async fn public(&self, id: i64) -> Result<PublicSession, LiveError> {
-        let session = self.get(id).await?;
+        let session = self.get(id).await?.for_viewers();
         if session.state == SessionState::Cancelled {
             return Err(LiveError::SessionNotFound(id));
         }
@@ -490,6 +499,21 @@ impl Sessions {
                 "scheduled_start: at most two years ahead".into(),
             ));
         }
+        let t = input.targets();
+        for (field, value, max) in [
+            // Up to ¥10 billion, 100 million viewers, 10 million orders: beyond is a typo.
+            ("target_gmv_fen", t.target_gmv_fen, 1_000_000_000_000),
+            ("target_viewers", t.target_viewers, 100_000_000),
+            ("target_orders", t.target_orders, 10_000_000),
+        ] {
+            if let Some(v) = value {
+                if !(1..=max).contains(&v) {
+                    return Err(LiveError::Invalid(format!(
+                        "{field}: a whole number from 1 to {max}, or left out"
+                    )));
+                }
+            }
+        }
         input.cover_url = input
             .cover_url
             .map(|u| u.trim().to_owned())
@@ -561,6 +585,11 @@ fn session_from_row(r: &AnyRow) -> Result<LiveSession, LiveError> {
         scheduled_start: Timestamp::from_millis(r.try_get("scheduled_start")?),
         scheduled_end: Timestamp::from_millis(r.try_get("scheduled_end")?),
         cover_url: r.try_get("cover_url")?,
+        targets: Targets {
+            target_gmv_fen: r.try_get("target_gmv_fen")?,
+            target_viewers: r.try_get("target_viewers")?,
+            target_orders: r.try_get("target_orders")?,
+        },
         state: SessionState::parse(&state)
             .ok_or_else(|| LiveError::Invalid(format!("unknown state {state}")))?,
         started_at: ts("started_at")?,

@@ -167,8 +167,9 @@ pub async fn sessions(
     ))
 }
 
-/// The same metrics by day, week or month (Asia/Shanghai), host or channel; products' figures by
-/// product. Each row says how many sessions are behind it.
+/// The same metrics by day, week or month (Asia/Shanghai), host, channel or product; by product
+/// (or with `product=`) each row adds that product's own figures. Each row says how many sessions
+/// are behind it.
 #[utoipa::path(get, path = "/api/v1/analytics/trend", tag = "analytics", params(TrendQuery),
     responses((status = 200, body = Trend), (status = 422, body = ErrorBody)))]
 pub async fn trend(

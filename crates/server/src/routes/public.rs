@@ -40,7 +40,13 @@ pub async fn sessions(
         page: q.page,
         per_page: q.per_page,
     };
-    Ok(axum::Json(state.sessions.list(&filter, page).await?))
+    let mut page = state.sessions.list(&filter, page).await?;
+    page.items = page
+        .items
+        .into_iter()
+        .map(LiveSession::for_viewers)
+        .collect();
+    Ok(axum::Json(page))
 }
 
 /// A session with the on-shelf products of its bag (no sign-in).

@@ -80,7 +80,24 @@ async fn a_hand_built_session_has_every_figure_of_its_review_right(app: TestApp)
     // The show started five minutes ago and is planned to end 20 minutes after its start.
     let now = sellstream_core::Timestamp::now().millis();
     let t0 = now - 300_000;
-    sqlx::query("UPDATE live_sessions SET started_at = $1, target_gmv_fen = 25800, target_orders = 4 WHERE id = $2")
+    // Targets as the operator sets them: GMV ¥258, 4 orders, no viewer target.
+    let path = format!("/api/v1/sessions/{session}");
+    let (_, cur) = app.get(&path, &op).await;
+    let mut plan = json!({"target_gmv_fen": 25_800, "target_orders": 4});
+    for k in [
+        "title",
+        "theme",
+        "channel",
+        "host_id",
+        "scheduled_start",
+        "scheduled_end",
+        "cover_url",
+    ] {
+        plan[k] = cur[k].clone();
+    }
+    let (st, body) = app.put(&path, &op, plan).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    sqlx::query("UPDATE live_sessions SET started_at = $1 WHERE id = $2")
         .bind(t0)
         .bind(session)
         .execute(app.store.pool())
@@ -646,7 +663,65 @@ async fn a_hand_built_session_has_every_figure_of_its_review_right(app: TestApp)
     let (_, tr) = app
         .get("/api/v1/analytics/trend?by=product", &analyst)
         .await;
-    assert_eq!(tr["products"][0]["key"], p1.to_string(), "{tr}");
+    // By product: the metrics of the sessions that showed it, and its own figures there.
+    let row = |tr: &Value, i: usize| tr["rows"][i].clone();
+    let (a, b) = (row(&tr, 0), row(&tr, 1));
+    assert_eq!(tr["rows"].as_array().unwrap().len(), 2, "{tr}");
+    assert_eq!(
+        (a["key"].clone(), b["key"].clone()),
+        (json!(p1.to_string()), json!(p2.to_string())),
+        "ranked by the product's GMV"
+    );
+    for r in [&a, &b] {
+        assert_eq!(r["sessions"], 1, "the quiet session showed nothing");
+        assert_eq!(
+            (
+                r["metrics"]["uv"].as_i64(),
+                r["metrics"]["gmv_fen"].as_i64()
+            ),
+            (Some(3), Some(12_900))
+        );
+    }
+    assert_eq!(
+        (
+            a["product"]["exposures"].as_i64(),
+            a["product"]["clicks"].as_i64(),
+            a["product"]["gmv_fen"].as_i64()
+        ),
+        (Some(2), Some(1), Some(12_900))
+    );
+    approx(&a["product"]["ctr"], 0.5);
+    approx(&a["product"]["click_conversion"], 1.0);
+    approx(&a["product"]["gmv_share"], 1.0);
+    assert_eq!(
+        (
+            b["product"]["gmv_fen"].as_i64(),
+            b["product"]["refund_fen"].as_i64()
+        ),
+        (Some(0), Some(12_900))
+    );
+    approx(&b["product"]["gmv_share"], 0.0);
+    // One product over time: only the sessions that showed it, with its figures per day.
+    let (_, tr) = app
+        .get(
+            &format!("/api/v1/analytics/trend?by=day&product={p2}"),
+            &analyst,
+        )
+        .await;
+    let rows = tr["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["sessions"].as_i64().unwrap())
+            .sum::<i64>(),
+        1,
+        "{tr}"
+    );
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["product"]["refund_fen"].as_i64().unwrap())
+            .sum::<i64>(),
+        12_900
+    );
     assert_error(
         &app.get("/api/v1/analytics/trend?by=year", &analyst).await,
         422,

@@ -68,11 +68,43 @@ async fn a_session_is_planned_run_and_ended(app: TestApp) {
     let id = sess["id"].as_i64().unwrap();
     let path = format!("/api/v1/sessions/{id}");
 
+    assert!(sess["target_gmv_fen"].is_null(), "no targets unless set");
     let mut edit = session(Some(hid));
     edit["title"] = json!("双11 美妆专场（加场）");
+    edit["target_gmv_fen"] = json!(5_000_000);
+    edit["target_orders"] = json!(300);
     let (s, edited) = app.put(&path, &op, edit).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(edited["title"], "双11 美妆专场（加场）");
+    assert_eq!(
+        (
+            edited["target_gmv_fen"].as_i64(),
+            edited["target_viewers"].as_i64(),
+            edited["target_orders"].as_i64()
+        ),
+        (Some(5_000_000), None, Some(300))
+    );
+    assert_eq!(app.get(&path, &op).await.1["target_orders"], 300);
+    // Targets are the team's: viewers never see them.
+    let (_, public) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/public/sessions/{id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(public["title"], "双11 美妆专场（加场）", "{public}");
+    assert!(public["target_gmv_fen"].is_null(), "{public}");
+    let (_, listed) = app
+        .call(
+            Method::GET,
+            "/api/v1/public/sessions?state=scheduled",
+            None,
+            None,
+        )
+        .await;
+    assert!(listed["items"][0]["target_gmv_fen"].is_null(), "{listed}");
 
     let (_, listed) = app.get("/api/v1/sessions?state=scheduled", &op).await;
     assert_eq!(listed["total"], 1);
@@ -206,6 +238,17 @@ async fn bad_session_input_is_refused(app: TestApp) {
         422,
         "validation_failed",
     );
+    for (field, value) in [
+        ("target_gmv_fen", json!(0)),
+        ("target_viewers", json!(-5)),
+        ("target_orders", json!(1.5)),
+        ("target_orders", json!("many")),
+    ] {
+        let mut bad = session(None);
+        bad[field] = value;
+        let e = app.post("/api/v1/sessions", &op, bad).await;
+        assert_error(&e, 422, "validation_failed");
+    }
     assert_error(
         &app.post("/api/v1/sessions", &op, session(Some(aid))).await,
         422,

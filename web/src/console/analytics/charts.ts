@@ -3,7 +3,7 @@
 
 import { formatFen } from '@shared/format'
 import type { ChartOption } from './echarts'
-import { chartValue, formatMetric, formatMinute, formatRate, metricKind } from './metrics'
+import { chartValue, formatMetric, formatMinute, formatRate, metricKind, trendValue } from './metrics'
 import type { FunnelRow, Marker, MinuteRow, ReportProduct, TrendBy, TrendKey, TrendRow, WatchBucket } from './types'
 
 type T = (key: string, params?: Record<string, unknown>) => string
@@ -414,7 +414,7 @@ export const TIME_GROUPS: TrendBy[] = ['day', 'week', 'month']
 export function trendChart(rows: TrendRow[], by: TrendBy, metric: TrendKey, t: T, lang: string, metricName: string): ChartOption {
   const p = palette(false)
   const timeLike = TIME_GROUPS.includes(by)
-  const data = rows.map((r) => chartValue(metric, r.metrics?.[metric]))
+  const data = rows.map((r) => chartValue(metric, trendValue(r, metric)))
   const labels = rows.map((r) => r.label || r.key)
   return {
     grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
@@ -428,7 +428,7 @@ export function trendChart(rows: TrendRow[], by: TrendBy, metric: TrendKey, t: T
         if (!r) return ''
         return [
           `<b>${esc(r.label || r.key)}</b>`,
-          `${esc(metricName)}: <b>${esc(formatMetric(metric, r.metrics?.[metric], lang))}</b>`,
+          `${esc(metricName)}: <b>${esc(formatMetric(metric, trendValue(r, metric), lang))}</b>`,
           `${esc(t('console.analytics.trend.sessions'))}: ${r.sessions}`,
         ].join('<br/>')
       },

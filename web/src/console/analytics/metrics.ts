@@ -2,7 +2,7 @@
 // when the server says null: nothing to divide by), durations in minutes and seconds.
 
 import { formatDateTime, formatFen, formatTime } from '@shared/format'
-import type { MetricKey, Metrics, Rate, TrendKey } from './types'
+import { PRODUCT_FIGURE_KEYS, type MetricKey, type Metrics, type ProductFigureKey, type ProductTrendKey, type Rate, type TrendKey, type TrendRow } from './types'
 
 export type MetricKind = 'count' | 'money' | 'rate' | 'duration'
 
@@ -40,11 +40,51 @@ export const METRIC_KIND: Record<MetricKey, MetricKind> = {
   refund_rate: 'rate',
 }
 
-/** Kinds of the trend-by-product figures that are not session metrics. */
-const EXTRA_KIND: Record<string, MetricKind> = { units: 'count', clicks: 'count', exposures: 'count', ctr: 'rate' }
+export const PRODUCT_FIGURE_KIND: Record<ProductFigureKey, MetricKind> = {
+  exposures: 'count',
+  clicks: 'count',
+  ctr: 'rate',
+  carts: 'count',
+  orders: 'count',
+  units: 'count',
+  paid_orders: 'count',
+  gmv_fen: 'money',
+  refund_fen: 'money',
+  click_conversion: 'rate',
+  gmv_share: 'rate',
+}
+
+/** Trend keys of a product's own figures: `product.gmv_fen`, … */
+const PRODUCT_PREFIX = 'product.'
+
+/** The product figure a trend key names, or null for a session metric. */
+export function productFigure(key: TrendKey | string): ProductFigureKey | null {
+  if (!key.startsWith(PRODUCT_PREFIX)) return null
+  const f = key.slice(PRODUCT_PREFIX.length)
+  return f in PRODUCT_FIGURE_KIND ? (f as ProductFigureKey) : null
+}
+
+export function isProductTrendKey(key: TrendKey | string): key is ProductTrendKey {
+  return productFigure(key) !== null
+}
 
 export function metricKind(key: string): MetricKind {
-  return METRIC_KIND[key as MetricKey] ?? EXTRA_KIND[key] ?? 'count'
+  const f = productFigure(key)
+  if (f) return PRODUCT_FIGURE_KIND[f]
+  return METRIC_KIND[key as MetricKey] ?? 'count'
+}
+
+/** A trend row's figure: a session metric, or the product's own (`product.…`); null if absent. */
+export function trendValue(row: TrendRow, key: TrendKey): number | null {
+  const f = productFigure(key)
+  const v = f ? row.product?.[f] : row.metrics?.[key as MetricKey]
+  return typeof v === 'number' && Number.isFinite(v) ? v : null
+}
+
+/** A trend figure's name ("商品GMV" for `product.gmv_fen`, "成交金额 GMV" for `gmv_fen`). */
+export function trendMetricName(key: TrendKey, t: (key: string) => string): string {
+  const f = productFigure(key)
+  return t(f ? 'console.analytics.productFigure.' + f : 'console.analytics.metric.' + key)
 }
 
 /** Figures where less is better (the comparison highlights the lowest). */
@@ -94,8 +134,8 @@ export const SORTABLE: string[] = [
   'interaction_rate',
 ]
 
-/** Figures offered by the trend's metric picker. */
-export const TREND_METRICS: TrendKey[] = [
+/** Session metrics offered by the trend's metric picker. */
+export const TREND_METRICS: MetricKey[] = [
   'gmv_fen',
   'uv',
   'pv',
@@ -111,6 +151,9 @@ export const TREND_METRICS: TrendKey[] = [
   'interaction_rate',
   'refund_rate',
 ]
+
+/** The product's own figures offered by the trend's metric picker (by product, or filtered to one). */
+export const PRODUCT_TREND_METRICS: ProductTrendKey[] = PRODUCT_FIGURE_KEYS.map((k) => `product.${k}` as const)
 
 export function formatInt(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—'

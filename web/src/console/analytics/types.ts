@@ -209,35 +209,58 @@ export interface SessionMetricsPage {
 
 export type TrendBy = 'day' | 'week' | 'month' | 'host' | 'product' | 'channel'
 
-/** Figures a product has in the trend by product (instead of the sessions' metrics). */
-export const PRODUCT_TREND_KEYS = ['gmv_fen', 'paid_orders', 'orders', 'units', 'clicks', 'exposures', 'ctr', 'refund_fen'] as const
-export type ProductTrendKey = (typeof PRODUCT_TREND_KEYS)[number]
+/** A product's own figures in a trend row (by product, or with `product=`), summed over the
+ *  row's sessions that showed it. */
+export interface ProductFigures {
+  exposures: number
+  clicks: number
+  /** Clicks ÷ exposures. */
+  ctr: Rate
+  carts: number
+  orders: number
+  units: number
+  paid_orders: number
+  /** Paid less refunded. */
+  gmv_fen: number
+  refund_fen: number
+  /** Paid orders ÷ clicks. */
+  click_conversion: Rate
+  /** The product's GMV ÷ its sessions' GMV. */
+  gmv_share: Rate
+}
+
+export type ProductFigureKey = keyof ProductFigures
+
+/** The product figures the trend offers, in the order shown. */
+export const PRODUCT_FIGURE_KEYS = [
+  'gmv_fen',
+  'gmv_share',
+  'paid_orders',
+  'orders',
+  'units',
+  'carts',
+  'clicks',
+  'exposures',
+  'ctr',
+  'click_conversion',
+  'refund_fen',
+] as const satisfies readonly ProductFigureKey[]
+
+/** A figure of a trend row: a session metric, or `product.<figure>` for the product's own. */
+export type ProductTrendKey = `product.${ProductFigureKey}`
 export type TrendKey = MetricKey | ProductTrendKey
 
 export interface TrendRow {
   key: string
   label: string
   sessions: number
-  metrics: Partial<Record<TrendKey, number | null>>
-}
-
-export interface ProductTrendRow {
-  key: string
-  label: string
-  sessions: number
-  exposures: number
-  clicks: number
-  ctr: Rate
-  orders: number
-  units: number
-  paid_orders: number
-  gmv_fen: number
-  refund_fen: number
+  /** The metrics of the row's sessions. */
+  metrics: Metrics
+  /** By product, or filtered to one product: that product's own figures. */
+  product?: ProductFigures
 }
 
 export interface Trend {
   by: TrendBy
   rows: TrendRow[]
-  /** `by=product`: the products' own figures (rows is empty then). */
-  products?: ProductTrendRow[]
 }
