@@ -5,6 +5,15 @@ use sellstream_store::StoreError;
 pub enum OpsError {
     #[error("{0}")]
     Invalid(String),
+    #[error("no {0}")]
+    NotFound(String),
+    /// A duplicate name, or a change the record's state does not allow.
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -19,6 +28,10 @@ impl Coded for OpsError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::Invalid(_) => ErrorCode::ValidationFailed,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::TooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::Store(e) => e.code(),
         }
     }

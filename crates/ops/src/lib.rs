@@ -1,10 +1,12 @@
-//! Operations behind live selling. For now the deployment's brand settings and its channels;
-//! platform choice, the calendar, scripts, compliance and hosts join here later.
+//! Operations behind live selling: the deployment's brand settings, its channels and the
+//! advertising-law compliance check; platform choice, the calendar, scripts and hosts join here.
 
 mod brand;
 mod channels;
+pub mod compliance;
 mod error;
 
 pub use brand::{Brand, BrandSettings};
 pub use channels::{Channel, Channels, NewChannel, PLATFORMS};
+pub use compliance::Compliance;
 pub use error::OpsError;

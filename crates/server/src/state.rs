@@ -59,6 +59,8 @@ pub struct AppState {
     pub sessions: Sessions,
     pub brand: BrandSettings,
     pub channels: Channels,
+    /// The advertising-law check and its rules.
+    pub compliance: sellstream_ops::Compliance,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -115,6 +117,7 @@ impl AppState {
             catalog,
             brand: BrandSettings::new(store.clone()),
             channels: Channels::new(store.clone()),
+            compliance: sellstream_ops::Compliance::new(store.clone()),
             media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
             media_secret,
             recordings: sellstream_media::Recordings::new(

@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_flash_sales"),
     migration!(8, "0008_media"),
     migration!(9, "0009_analytics"),
+    migration!(10, "0010_compliance"),
 ];
 
 #[derive(Debug, Default)]

@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod auth;
 pub mod brand;
 pub mod categories;
+pub mod compliance;
 pub mod flash;
 pub mod health;
 pub mod media;
@@ -34,6 +35,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::register))
         .routes(routes!(brand::get_brand, brand::put_brand))
         .routes(routes!(brand::channels))
+        .routes(routes!(compliance::rules, compliance::create_rule))
+        .routes(routes!(compliance::update_rule, compliance::delete_rule))
+        .routes(routes!(compliance::import_rules))
+        .routes(routes!(compliance::check))
+        .routes(routes!(compliance::scan))
         .routes(routes!(staff::list, staff::create))
         .routes(routes!(staff::update))
         .routes(routes!(staff::set_password))

@@ -5,6 +5,7 @@ mod common;
 mod analytics;
 mod auth;
 mod checkout;
+mod compliance;
 mod flash;
 mod media;
 mod orders;
