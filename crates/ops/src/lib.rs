@@ -5,8 +5,10 @@ mod brand;
 mod channels;
 pub mod compliance;
 mod error;
+pub mod platforms;
 
 pub use brand::{Brand, BrandSettings};
 pub use channels::{Channel, Channels, NewChannel, PLATFORMS};
 pub use compliance::Compliance;
 pub use error::OpsError;
+pub use platforms::Platforms;

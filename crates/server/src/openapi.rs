@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "public", description = "What viewers see without signing in"),
         (name = "analytics", description = "Pages' event batches; the live dashboard, post-live review (JSON, CSV, XLSX), session list and trends"),
         (name = "moderation", description = "The banned-word list chat is checked against"),
+        (name = "platforms", description = "The platform-choice assistant: profiles with sources, a ranking explained line by line, the mix"),
         (name = "compliance", description = "The advertising-law (广告法) check of scripts, product copy, announcements and coupons, and its rules"),
     )
 )]

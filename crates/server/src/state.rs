@@ -61,6 +61,8 @@ pub struct AppState {
     pub channels: Channels,
     /// The advertising-law check and its rules.
     pub compliance: sellstream_ops::Compliance,
+    /// The platform-choice assistant.
+    pub platforms: sellstream_ops::Platforms,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -118,6 +120,7 @@ impl AppState {
             brand: BrandSettings::new(store.clone()),
             channels: Channels::new(store.clone()),
             compliance: sellstream_ops::Compliance::new(store.clone()),
+            platforms: sellstream_ops::Platforms::new(store.clone()),
             media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
             media_secret,
             recordings: sellstream_media::Recordings::new(

@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_media"),
     migration!(9, "0009_analytics"),
     migration!(10, "0010_compliance"),
+    migration!(11, "0011_platforms"),
 ];
 
 #[derive(Debug, Default)]

@@ -14,6 +14,7 @@ pub mod moderation;
 pub mod orders;
 pub mod overview;
 pub mod payments;
+pub mod platforms;
 pub mod products;
 pub mod promotions;
 pub mod public;
@@ -40,6 +41,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(compliance::import_rules))
         .routes(routes!(compliance::check))
         .routes(routes!(compliance::scan))
+        .routes(routes!(platforms::list))
+        .routes(routes!(platforms::update))
+        .routes(routes!(platforms::assess))
         .routes(routes!(staff::list, staff::create))
         .routes(routes!(staff::update))
         .routes(routes!(staff::set_password))

@@ -10,6 +10,7 @@ mod flash;
 mod media;
 mod orders;
 mod platform;
+mod platforms;
 mod products;
 mod room;
 mod sessions;
