@@ -8,7 +8,7 @@ mod error;
 pub mod platforms;
 
 pub use brand::{Brand, BrandSettings};
-pub use channels::{Channel, Channels, NewChannel, PLATFORMS};
+pub use channels::{Channel, ChannelEdit, Channels, NewChannel, PLATFORMS};
 pub use compliance::Compliance;
 pub use error::OpsError;
 pub use platforms::Platforms;

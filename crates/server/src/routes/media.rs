@@ -400,6 +400,21 @@ pub async fn create_channel(
     ))
 }
 
+/// Rename a channel or update its account name and audience notes (admin, operator).
+#[utoipa::path(put, path = "/api/v1/channels/{code}", tag = "media", params(("code" = String, Path)),
+    request_body = sellstream_ops::ChannelEdit,
+    responses((status = 200, body = sellstream_ops::Channel), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn edit_channel(
+    State(state): State<AppState>,
+    staff: Staff,
+    crate::extract::Path(code): crate::extract::Path<String>,
+    crate::extract::Json(input): crate::extract::Json<sellstream_ops::ChannelEdit>,
+) -> Result<axum::Json<sellstream_ops::Channel>, ApiError> {
+    staff.require(CHANNEL_ADMINS)?;
+    Ok(axum::Json(state.channels.edit(&code, input).await?))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct PushCredentials {
     /// The platform's RTMP server address (rtmp://… or rtmps://…).

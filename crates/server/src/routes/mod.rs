@@ -123,6 +123,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(media::on_publish_done))
         .routes(routes!(media::on_restarted))
         .routes(routes!(media::create_channel))
+        .routes(routes!(media::edit_channel))
         .routes(routes!(media::on_record_done))
         .routes(routes!(media::replay))
         .routes(routes!(media::set_push))

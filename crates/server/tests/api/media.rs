@@ -265,8 +265,43 @@ async fn channel_push_credentials_are_sealed_and_bad_simulcast_requests_are_refu
             json!({"code": "dy", "platform": "douyin", "name": "again"}),
         )
         .await,
+        409,
+        "already_exists",
+    );
+    // The account name and audience notes are the team's to keep up to date.
+    let (s, edited) = app
+        .put(
+            "/api/v1/channels/dy",
+            &op,
+            json!({"name": "抖音官方号", "account": "@shiguang_official", "notes": "25–35 岁女性为主，晚 8 点后活跃"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{edited}");
+    assert_eq!(
+        (edited["account"].clone(), edited["platform"].clone()),
+        (json!("@shiguang_official"), json!("douyin"))
+    );
+    assert_error(
+        &app.put(
+            "/api/v1/channels/dy",
+            &op,
+            json!({"name": "", "account": "x"}),
+        )
+        .await,
         422,
         "validation_failed",
+    );
+    assert_error(
+        &app.put("/api/v1/channels/nope", &op, json!({"name": "x"}))
+            .await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &app.put("/api/v1/channels/dy", &ctl, json!({"name": "x"}))
+            .await,
+        403,
+        "forbidden",
     );
     for body in [
         json!({"push_url": "http://example.com/live", "stream_key": "k1"}),

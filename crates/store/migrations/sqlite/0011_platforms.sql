@@ -10,3 +10,8 @@ CREATE TABLE platform_profiles (
     updated_by BIGINT,
     updated_at BIGINT NOT NULL
 );
+
+-- A channel is a platform account: its account name (as the platform shows it) and notes on its
+-- audience, beside the push credentials set in 0008.
+ALTER TABLE channels ADD COLUMN account TEXT NOT NULL DEFAULT '';
+ALTER TABLE channels ADD COLUMN notes TEXT NOT NULL DEFAULT '';
