@@ -89,6 +89,8 @@ export const router = createRouter({
           component: () => import('./pages/ModerationPage.vue'),
           meta: { title: 'console.moderation.title', menu: 'moderation', roles: MODERATION_ROLES },
         },
+        // any staff member checks wording and reads the rules; only admins change the rules (the page knows)
+        { path: 'compliance', name: 'compliance', component: () => import('./pages/CompliancePage.vue'), meta: { title: 'console.compliance.title', menu: 'compliance' } },
         // any staff member reads the channels; admin and operator change them (the page knows)
         { path: 'channels', name: 'channels', component: () => import('./pages/ChannelsPage.vue'), meta: { title: 'console.menu.channels', menu: 'channels' } },
         { path: 'brand', name: 'brand', component: () => import('./pages/BrandPage.vue'), meta: { title: 'console.menu.brand', menu: 'brand', roles: ADMIN_ROLES } },
