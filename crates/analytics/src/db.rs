@@ -6,6 +6,7 @@
 use crate::model::{Event, Kind};
 use crate::rollup::{Delta, Op, Table};
 use crate::AnalyticsError;
+use rusqlite::OptionalExtension;
 use sellstream_store::{Backend, Row, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,9 @@ pub struct Cursor {
     pub source: &'static str,
     pub key: i64,
     pub pos: i64,
+    /// Where the rows were read from. When set, the batch is stored only if the cursor is still
+    /// there: a second reader of the same rows (a restarted or stale tailer) stores nothing.
+    pub from: Option<i64>,
 }
 
 /// What became of a batch.
@@ -249,7 +253,20 @@ impl Db {
                             "INSERT INTO analytics_cursors (source, key, pos) VALUES (?1, ?2, ?3)
                              ON CONFLICT (source, key) DO UPDATE SET pos = excluded.pos",
                         )?;
+                        let mut current = tx.prepare_cached(
+                            "SELECT pos FROM analytics_cursors WHERE source = ?1 AND key = ?2",
+                        )?;
                         for b in batches {
+                            if let Some(Cursor { source, key, from: Some(from), .. }) = &b.cursor {
+                                let at: i64 = current
+                                    .query_row(rusqlite::params![source, key], |r| r.get(0))
+                                    .optional()?
+                                    .unwrap_or(0);
+                                if at != *from {
+                                    out.push(Appended { accepted: 0, duplicates: b.events.len() });
+                                    continue;
+                                }
+                            }
                             let (events, res) = match &b.source {
                                 Some(src) => {
                                     let prev: i64 = seen.get(src).copied().unwrap_or(0);
@@ -311,6 +328,42 @@ impl Db {
                 let mut out = Vec::with_capacity(batches.len());
                 let mut all: Vec<Event> = Vec::new();
                 for b in batches {
+                    if let Some(Cursor {
+                        source,
+                        key,
+                        pos,
+                        from: Some(from),
+                    }) = &b.cursor
+                    {
+                        // Moves the cursor only from where the rows were read: a concurrent
+                        // reader's update waits for this one and then finds the cursor moved.
+                        sqlx::query(
+                            "INSERT INTO analytics_cursors (source, key, pos) VALUES ($1, $2, $3)
+                             ON CONFLICT (source, key) DO NOTHING",
+                        )
+                        .bind(*source)
+                        .bind(*key)
+                        .bind(*from)
+                        .execute(&mut *tx)
+                        .await?;
+                        let moved = sqlx::query(
+                            "UPDATE analytics_cursors SET pos = $4 WHERE source = $1 AND key = $2 AND pos = $3",
+                        )
+                        .bind(*source)
+                        .bind(*key)
+                        .bind(*from)
+                        .bind(*pos)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if moved == 0 {
+                            out.push(Appended {
+                                accepted: 0,
+                                duplicates: b.events.len(),
+                            });
+                            continue;
+                        }
+                    }
                     match &b.source {
                         Some(src) => {
                             // Locks the source's row: two nodes given the same retry store it once.
@@ -354,7 +407,7 @@ impl Db {
                             all.extend(b.events);
                         }
                     }
-                    if let Some(cur) = &b.cursor {
+                    if let Some(cur) = b.cursor.as_ref().filter(|c| c.from.is_none()) {
                         sqlx::query(
                             "INSERT INTO analytics_cursors (source, key, pos) VALUES ($1, $2, $3)
                              ON CONFLICT (source, key) DO UPDATE SET pos = excluded.pos",

@@ -100,6 +100,9 @@ pub struct Inner {
     pub rolled: AtomicI64,
     sessions: Mutex<HashMap<i64, (Option<SessionInfo>, Instant)>>,
     floods: Mutex<HashMap<String, Vec<Instant>>>,
+    /// One tailer at a time: the background loop and `catch_up` read the same cursors, and two
+    /// passes over the same rows would append them twice.
+    pub(crate) tailing: tokio::sync::Mutex<()>,
 }
 
 /// The analytics handle. Cheap to clone.
@@ -127,6 +130,7 @@ impl Analytics {
             rolled: AtomicI64::new(0),
             sessions: Mutex::new(HashMap::new()),
             floods: Mutex::new(HashMap::new()),
+            tailing: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(appender(inner.clone(), rx));
         let me = Self { inner };
@@ -439,6 +443,7 @@ pub async fn backfill(store: &Store, history: crate::gen::History) -> Result<(),
                 source: "rollup",
                 key: 0,
                 pos: last,
+                from: None,
             },
         )
         .await?;
@@ -583,6 +588,7 @@ async fn rollup(a: Analytics) {
             source: "rollup",
             key: 0,
             pos: last,
+            from: None,
         };
         match inner.db.apply(delta, cursor).await {
             Ok(()) => {

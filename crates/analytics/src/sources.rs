@@ -76,6 +76,7 @@ impl Gaps {
 }
 
 async fn tail(a: &Analytics, gaps: &mut Gaps) -> Result<(), AnalyticsError> {
+    let _one_at_a_time = a.inner.tailing.lock().await;
     while tail_orders(a, gaps).await? {}
     let now = Timestamp::now().millis();
     let rows = sqlx::query(
@@ -92,14 +93,14 @@ async fn tail(a: &Analytics, gaps: &mut Gaps) -> Result<(), AnalyticsError> {
 }
 
 /// The next rows of a log after its cursor (`$1` the cursor, `$2` the limit, `$3` the session if
-/// any): the rows, their positions (first column), and how many can be taken now.
+/// any): the rows, their positions (first column), how many can be taken now, and the cursor.
 async fn next_rows(
     a: &Analytics,
     gaps: &mut Gaps,
     log: (&'static str, i64),
     sql: &str,
     session: Option<i64>,
-) -> Result<Option<(Vec<sellstream_store::AnyRow>, Vec<i64>, usize)>, AnalyticsError> {
+) -> Result<Option<(Vec<sellstream_store::AnyRow>, Vec<i64>, usize, i64)>, AnalyticsError> {
     let pos = a.inner.db.cursor(log.0, log.1).await?;
     let mut q = sqlx::query(sql).bind(pos).bind(ROWS_PER_READ);
     if let Some(s) = session {
@@ -111,12 +112,12 @@ async fn next_rows(
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
     let take = gaps.contiguous(log, pos, &ids);
-    Ok((take > 0).then_some((rows, ids, take)))
+    Ok((take > 0).then_some((rows, ids, take, pos)))
 }
 
 /// Appends the next rows of a session's room log; true when there may be more.
 async fn tail_room(a: &Analytics, gaps: &mut Gaps, session: i64) -> Result<bool, AnalyticsError> {
-    let Some((rows, seqs, take)) = next_rows(
+    let Some((rows, seqs, take, from)) = next_rows(
         a,
         gaps,
         ("room", session),
@@ -171,6 +172,7 @@ async fn tail_room(a: &Analytics, gaps: &mut Gaps, session: i64) -> Result<bool,
             source: "room",
             key: session,
             pos: last,
+            from: Some(from),
         }),
     })
     .await?;
@@ -186,7 +188,7 @@ struct Line {
 
 /// Appends the next rows of the orders' log, one event per order line; true when there may be more.
 async fn tail_orders(a: &Analytics, gaps: &mut Gaps) -> Result<bool, AnalyticsError> {
-    let Some((rows, ids, take)) = next_rows(
+    let Some((rows, ids, take, from)) = next_rows(
         a,
         gaps,
         ("orders", 0),
@@ -301,6 +303,7 @@ async fn tail_orders(a: &Analytics, gaps: &mut Gaps) -> Result<bool, AnalyticsEr
             source: "orders",
             key: 0,
             pos: ids[take - 1],
+            from: Some(from),
         }),
     })
     .await?;

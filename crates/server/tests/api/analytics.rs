@@ -6,6 +6,7 @@ use crate::orders::{buyer, pay, place};
 use crate::room::{live_room, Viewer};
 use reqwest::StatusCode;
 use sellstream_accounts::Role;
+use sellstream_store::Row;
 use serde_json::{json, Value};
 
 /// Writes a row into a session's room log as the room's writer would.
@@ -882,7 +883,67 @@ async fn bad_event_batches_are_refused_or_trimmed_and_the_rest_kept(app: TestApp
     );
 }
 
+/// Two readers of the same log rows (a stale tailer beside a new one, or a test's catch-up beside
+/// the background loop) store them once: the cursor moves only from where the rows were read.
+async fn two_readers_of_the_same_rows_store_them_once(app: TestApp) {
+    use sellstream_analytics::db::{Append, Cursor, Db};
+    let (one, two) = (Db::open(&app.store).unwrap(), Db::open(&app.store).unwrap());
+    let now = sellstream_core::Timestamp::now().millis();
+    let rows = || {
+        vec![Append {
+            source: None,
+            seqs: vec![],
+            events: (0..3)
+                .map(|i| {
+                    sellstream_analytics::Event::new(
+                        424_242,
+                        sellstream_analytics::Kind::Chat,
+                        -7,
+                        now + i,
+                    )
+                })
+                .collect(),
+            cursor: Some(Cursor {
+                source: "room",
+                key: 424_242,
+                pos: 3,
+                from: Some(0),
+            }),
+        }]
+    };
+    let (a, b) = tokio::join!(one.append(rows()), two.append(rows()));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a[0].accepted + b[0].accepted,
+        3,
+        "one reader stored the rows, the other nothing"
+    );
+    assert_eq!(a[0].duplicates + b[0].duplicates, 3);
+    let stored: i64 =
+        sqlx::query("SELECT COUNT(*) FROM analytics_events WHERE session_id = 424242")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(stored, 3);
+    assert_eq!(one.cursor("room", 424_242).await.unwrap(), 3);
+    // Many catch-ups beside the background loop count the room once.
+    let (session, _, op) = live_room(&app).await;
+    let fan = app.customer("13900000202").await;
+    let v = Viewer::join(&app, session, Some(&fan)).await;
+    drop(v);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let a = &app.state.analytics;
+    let (x, y, z) = tokio::join!(a.catch_up(), a.catch_up(), a.catch_up());
+    (x.unwrap(), y.unwrap(), z.unwrap());
+    let (_, live) = app
+        .get(&format!("/api/v1/analytics/sessions/{session}/live"), &op)
+        .await;
+    assert_eq!(live["entries"], 1, "{live}");
+}
+
 crate::on_both_backends!(
+    two_readers_of_the_same_rows_store_them_once,
     a_hand_built_session_has_every_figure_of_its_review_right,
     the_room_counts_entries_views_and_watch_time_itself,
     bad_event_batches_are_refused_or_trimmed_and_the_rest_kept
