@@ -6,9 +6,11 @@ mod channels;
 pub mod compliance;
 mod error;
 pub mod platforms;
+pub mod reviews;
 
 pub use brand::{Brand, BrandSettings};
 pub use channels::{Channel, ChannelEdit, Channels, NewChannel, PLATFORMS};
 pub use compliance::Compliance;
 pub use error::OpsError;
 pub use platforms::Platforms;
+pub use reviews::Reviews;

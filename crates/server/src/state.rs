@@ -63,6 +63,8 @@ pub struct AppState {
     pub compliance: sellstream_ops::Compliance,
     /// The platform-choice assistant.
     pub platforms: sellstream_ops::Platforms,
+    /// Post-live review notes and action items.
+    pub reviews: sellstream_ops::Reviews,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -121,6 +123,7 @@ impl AppState {
             channels: Channels::new(store.clone()),
             compliance: sellstream_ops::Compliance::new(store.clone()),
             platforms: sellstream_ops::Platforms::new(store.clone()),
+            reviews: sellstream_ops::Reviews::new(store.clone()),
             media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
             media_secret,
             recordings: sellstream_media::Recordings::new(

@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_analytics"),
     migration!(10, "0010_compliance"),
     migration!(11, "0011_platforms"),
+    migration!(12, "0012_reviews"),
 ];
 
 #[derive(Debug, Default)]

@@ -18,6 +18,7 @@ pub mod platforms;
 pub mod products;
 pub mod promotions;
 pub mod public;
+pub mod reviews;
 pub mod room;
 pub mod sessions;
 pub mod staff;
@@ -44,6 +45,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(platforms::list))
         .routes(routes!(platforms::update))
         .routes(routes!(platforms::assess))
+        .routes(routes!(reviews::get_notes, reviews::put_notes))
+        .routes(routes!(reviews::add_action))
+        .routes(routes!(reviews::open_actions))
+        .routes(routes!(reviews::update_action, reviews::delete_action))
         .routes(routes!(staff::list, staff::create))
         .routes(routes!(staff::update))
         .routes(routes!(staff::set_password))

@@ -12,6 +12,7 @@ mod orders;
 mod platform;
 mod platforms;
 mod products;
+mod reviews;
 mod room;
 mod sessions;
 mod staff;
