@@ -235,9 +235,49 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     sessions.transition(past.id, SessionState::Ended).await?;
     let prices = catalog_prices(store, &[headphones, sneakers, tee]).await?;
     past_history(store, past.id, &prices).await?;
+    review(store, past.id, host_ids[1], next_evening(now, 1)).await?;
     Ok(Seeded::Now {
         live_session: live.id,
     })
+}
+
+/// The ended session's 复盘: notes and two action items, one of them already done.
+async fn review(store: &Store, session: i64, host: i64, tonight: Timestamp) -> anyhow::Result<()> {
+    use sellstream_ops::reviews::{ActionInput, NotesInput};
+    let reviews = sellstream_ops::Reviews::new(store.clone());
+    reviews
+        .set_notes(
+            session,
+            NotesInput {
+                went_well: "耳机秒杀开场 10 分钟内售罄，在线人数峰值出现在秒杀倒计时。".into(),
+                to_improve: "T恤讲解超时 6 分钟，尺码问题反复被问；结尾没有预告下一场。".into(),
+            },
+            host,
+        )
+        .await?;
+    // The day in Beijing: eight hours on, then the date part of the UTC form.
+    let day = |t: Timestamp| t.plus_seconds(8 * 3600).to_string()[..10].to_owned();
+    for (text, due, done) in [
+        ("准备尺码表贴片，开播前放进直播间公告", day(tonight), false),
+        (
+            "结尾预留 3 分钟预告下一场并引导点“提醒我”",
+            day(tonight.plus_seconds(-86_400)),
+            true,
+        ),
+    ] {
+        reviews
+            .add_action(
+                session,
+                ActionInput {
+                    text: text.into(),
+                    owner_id: host,
+                    due_on: due,
+                    done,
+                },
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// 20:00 Beijing time (12:00 UTC), `days` days from now.
