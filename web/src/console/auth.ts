@@ -74,6 +74,9 @@ export const STREAM_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 // admin's and operator's. Simulcast (同步推流) is run by those who run the stream.
 export const CHANNEL_ROLES: Role[] = ['admin', 'operator']
 export const SIMULCAST_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
+// 选平台 (platform choice): every staff member assesses and reads the profiles; admin and operator
+// edit a profile's scores, notes and sources.
+export const PLATFORM_ROLES: Role[] = ['admin', 'operator']
 // Analytics (数据分析: live dashboard, review, comparison, trends): everyone but the warehouse.
 export const ANALYTICS_ROLES: Role[] = ['admin', 'operator', 'analyst', 'host', 'controller']
 
@@ -95,5 +98,6 @@ export const can = {
   manageStream: computed(() => hasAnyRole(STREAM_ROLES)),
   writeChannels: computed(() => hasAnyRole(CHANNEL_ROLES)),
   simulcast: computed(() => hasAnyRole(SIMULCAST_ROLES)),
+  editPlatforms: computed(() => hasAnyRole(PLATFORM_ROLES)),
   analytics: computed(() => hasAnyRole(ANALYTICS_ROLES)),
 }

@@ -91,6 +91,8 @@ export const router = createRouter({
         },
         // any staff member checks wording and reads the rules; only admins change the rules (the page knows)
         { path: 'compliance', name: 'compliance', component: () => import('./pages/CompliancePage.vue'), meta: { title: 'console.compliance.title', menu: 'compliance' } },
+        // any staff member assesses the platforms; admin and operator edit the profiles (the page knows)
+        { path: 'platforms', name: 'platforms', component: () => import('./pages/PlatformsPage.vue'), meta: { title: 'console.menu.platforms', menu: 'platforms' } },
         // any staff member reads the channels; admin and operator change them (the page knows)
         { path: 'channels', name: 'channels', component: () => import('./pages/ChannelsPage.vue'), meta: { title: 'console.menu.channels', menu: 'channels' } },
         { path: 'brand', name: 'brand', component: () => import('./pages/BrandPage.vue'), meta: { title: 'console.menu.brand', menu: 'brand', roles: ADMIN_ROLES } },

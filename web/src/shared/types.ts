@@ -46,6 +46,10 @@ export interface Channel {
   name: string
   /** `own` (the brand's own room) or the platform of an account elsewhere (see PLATFORMS). */
   platform: string
+  /** The account as the platform shows it (e.g. @brand_official); empty when not given. */
+  account: string
+  /** The team's notes on the audience there (who watches, what works); may be empty. */
+  notes: string
   /** The stream key's last characters when push credentials are set (they are never shown back). */
   push_hint: string | null
 }
