@@ -195,31 +195,8 @@ impl Compliance {
     async fn seed(&self) -> Result<(), OpsError> {
         self.seeded
             .get_or_try_init(|| async {
-                let now = Timestamp::now().millis();
                 for r in Self::starter() {
-                    let r = validate(r)?;
-                    sqlx::query(&format!(
-                        "INSERT INTO compliance_rules ({COLUMNS}, starter, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-                         ON CONFLICT (code) DO NOTHING"
-                    ))
-                    .bind(&r.code)
-                    .bind(&r.category)
-                    .bind(&r.pattern)
-                    .bind(serde_json::to_string(&r.allow).unwrap_or_default())
-                    .bind(&r.article)
-                    .bind(&r.message)
-                    .bind(&r.suggestion)
-                    .bind(serde_json::to_string(&r.replacements).unwrap_or_default())
-                    .bind(&r.severity)
-                    .bind(serde_json::to_string(&r.goods).unwrap_or_default())
-                    .bind(&r.example)
-                    .bind(&r.clean_example)
-                    .bind(r.enabled)
-                    .bind(true)
-                    .bind(now)
-                    .execute(self.store.pool())
-                    .await?;
+                    write(self.store.pool(), &validate(r)?, Write::Seed).await?;
                 }
                 Ok::<(), OpsError>(())
             })
@@ -271,7 +248,7 @@ impl Compliance {
                 rule.code
             )));
         }
-        upsert(&mut tx, &rule, by).await?;
+        write(&mut *tx, &rule, Write::By(by)).await?;
         tx.commit().await?;
         self.forget();
         self.get(&rule.code).await
@@ -302,7 +279,7 @@ impl Compliance {
         }
         let mut tx = self.store.pool().begin().await?;
         for r in &checked {
-            upsert(&mut tx, r, by).await?;
+            write(&mut *tx, r, Write::By(by)).await?;
         }
         tx.commit().await?;
         self.forget();
@@ -539,16 +516,35 @@ const COLUMNS: &str =
     "code, category, pattern, allow, article, message, suggestion, replacements, \
      severity, goods, example, clean_example, enabled";
 
-async fn upsert(tx: &mut sellstream_store::Tx, r: &RuleInput, by: i64) -> Result<(), OpsError> {
-    sqlx::query(&format!(
-        "INSERT INTO compliance_rules ({COLUMNS}, starter, updated_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         ON CONFLICT (code) DO UPDATE SET category = excluded.category, pattern = excluded.pattern,
+/// How a rule is written: a starter rule only where its code is missing, or a staff member's
+/// rule added or replaced.
+enum Write {
+    Seed,
+    By(i64),
+}
+
+async fn write<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    r: &RuleInput,
+    how: Write,
+) -> Result<(), OpsError> {
+    let (starter, by, conflict) = match how {
+        Write::Seed => (true, None, "DO NOTHING"),
+        Write::By(by) => (
+            false,
+            Some(by),
+            "DO UPDATE SET category = excluded.category, pattern = excluded.pattern,
              allow = excluded.allow, article = excluded.article, message = excluded.message,
              suggestion = excluded.suggestion, replacements = excluded.replacements,
              severity = excluded.severity, goods = excluded.goods, example = excluded.example,
              clean_example = excluded.clean_example, enabled = excluded.enabled,
-             updated_by = excluded.updated_by, updated_at = excluded.updated_at"
+             updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        ),
+    };
+    sqlx::query(&format!(
+        "INSERT INTO compliance_rules ({COLUMNS}, starter, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (code) {conflict}"
     ))
     .bind(&r.code)
     .bind(&r.category)
@@ -563,10 +559,10 @@ async fn upsert(tx: &mut sellstream_store::Tx, r: &RuleInput, by: i64) -> Result
     .bind(&r.example)
     .bind(&r.clean_example)
     .bind(r.enabled)
-    .bind(false)
+    .bind(starter)
     .bind(by)
     .bind(Timestamp::now().millis())
-    .execute(&mut **tx)
+    .execute(ex)
     .await?;
     Ok(())
 }
