@@ -79,6 +79,9 @@ export const SIMULCAST_ROLES: Role[] = ['admin', 'operator', 'host', 'controller
 export const PLATFORM_ROLES: Role[] = ['admin', 'operator']
 // Analytics (数据分析: live dashboard, review, comparison, trends): everyone but the warehouse.
 export const ANALYTICS_ROLES: Role[] = ['admin', 'operator', 'analyst', 'host', 'controller']
+// 复盘 (review notes and their action items): every staff member reads them; the team that ran the
+// session (operator, host, controller) writes the notes and raises, closes and edits the items.
+export const REVIEW_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -100,4 +103,5 @@ export const can = {
   simulcast: computed(() => hasAnyRole(SIMULCAST_ROLES)),
   editPlatforms: computed(() => hasAnyRole(PLATFORM_ROLES)),
   analytics: computed(() => hasAnyRole(ANALYTICS_ROLES)),
+  writeReview: computed(() => hasAnyRole(REVIEW_ROLES)),
 }

@@ -13,7 +13,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { byTestId, consoleSignIn, newZhContext, settle, shot, sleep, startDemo, stopDemo } from './harness.mjs'
+import { byTestId, consoleSignIn, newZhContext, settle, shot, sleep, startDemo, stopDemo, until } from './harness.mjs'
 
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1440, height: 900 }
@@ -33,18 +33,6 @@ after(async () => {
   browser = null
   server = null
 })
-
-/** Polls `fn` until it returns something truthy; fails with `what` (and the last value) after `ms`. */
-async function until(what, ms, fn) {
-  const deadline = Date.now() + ms
-  let last
-  while (Date.now() < deadline) {
-    last = await fn()
-    if (last) return last
-    await sleep(400)
-  }
-  assert.fail(`${what}: not within ${ms / 1000}s (last: ${JSON.stringify(last)})`)
-}
 
 /** The events batches a page sends, with the server's answers. */
 function watchBatches(page) {

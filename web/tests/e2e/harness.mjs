@@ -37,6 +37,18 @@ export const CHROMIUM_ARGS = [
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+/** Polls `fn` until it returns something truthy; fails with `what` (and the last value) after `ms`. */
+export async function until(what, ms, fn, every = 250) {
+  const deadline = Date.now() + ms
+  let last
+  while (Date.now() < deadline) {
+    last = await fn()
+    if (last) return last
+    await sleep(every)
+  }
+  assert.fail(`${what}: not within ${ms / 1000}s (last: ${JSON.stringify(last)})`)
+}
+
 /** Debian's RTMP module for nginx, which the video tests load. */
 export const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
 

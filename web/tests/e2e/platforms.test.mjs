@@ -13,7 +13,7 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { byTestId, consoleSignIn, field, newZhContext, settle, shot, sleep, startDemo, stopDemo } from './harness.mjs'
+import { byTestId, consoleSignIn, field, newZhContext, settle, shot, sleep, startDemo, stopDemo, until } from './harness.mjs'
 
 const DESKTOP = { width: 1440, height: 900 }
 const OPERATOR = ['operator', 'operator-demo']
@@ -32,18 +32,6 @@ after(async () => {
   browser = null
   server = null
 })
-
-/** Polls `fn` until it returns something truthy; fails with `what` (and the last value) after `ms`. */
-async function until(what, ms, fn) {
-  const deadline = Date.now() + ms
-  let last
-  while (Date.now() < deadline) {
-    last = await fn()
-    if (last) return last
-    await sleep(250)
-  }
-  assert.fail(`${what}: not within ${ms / 1000}s (last: ${JSON.stringify(last)})`)
-}
 
 /** The answers the shown result was assessed for, and whether an assessment is running. */
 async function resultState(page) {

@@ -15,7 +15,7 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { byTestId, customerSignIn, freePort, mediaMissing, newZhContext, publishTestPattern, shot, skipWithoutMedia, sleep, startDemo, stopDemo } from './harness.mjs'
+import { byTestId, customerSignIn, freePort, mediaMissing, newZhContext, publishTestPattern, shot, skipWithoutMedia, sleep, startDemo, stopDemo, until } from './harness.mjs'
 
 const PHONE = { width: 390, height: 844 }
 const OPERATOR = { login: 'operator', password: 'operator-demo' }
@@ -46,18 +46,6 @@ after(async () => {
 
 /** Publishes `seconds` of test pattern and tone to `url` in real time. */
 const publish = (url, seconds) => publishTestPattern(url, seconds)
-
-/** Polls `fn` until it returns something truthy; fails with `what` (and the last value) after `ms`. */
-async function until(what, ms, fn) {
-  const deadline = Date.now() + ms
-  let last
-  while (Date.now() < deadline) {
-    last = await fn()
-    if (last) return last
-    await sleep(500)
-  }
-  assert.fail(`${what}: not within ${ms / 1000}s (last: ${JSON.stringify(last)})`)
-}
 
 const videoTime = (page) => page.evaluate(() => document.querySelector('[data-testid="replay-video"]')?.currentTime ?? null)
 

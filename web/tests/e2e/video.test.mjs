@@ -24,25 +24,7 @@ import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import {
-  RESULTS_DIR,
-  byTestId,
-  consoleSignIn,
-  field,
-  freePort,
-  makeTmp,
-  newZhContext,
-  removeTmp,
-  settle,
-  shot,
-  sleep,
-  startDemo,
-  stopDemo,
-  mediaMissing,
-  publishTestPattern,
-  RTMP_MODULE,
-  skipWithoutMedia,
-} from './harness.mjs'
+import { RESULTS_DIR, RTMP_MODULE, byTestId, consoleSignIn, field, freePort, makeTmp, mediaMissing, newZhContext, publishTestPattern, removeTmp, settle, shot, skipWithoutMedia, sleep, startDemo, stopDemo, until } from './harness.mjs'
 
 const PHONE = { width: 390, height: 844 }
 const OPERATOR = { login: 'operator', password: 'operator-demo' }
@@ -101,18 +83,6 @@ async function stopEncoder(enc) {
 }
 
 // ---------- helpers ----------
-
-/** Polls `fn` until it returns something truthy; fails with `what` (and the last value) after `ms`. */
-async function until(what, ms, fn) {
-  const deadline = Date.now() + ms
-  let last
-  while (Date.now() < deadline) {
-    last = await fn()
-    if (last) return last
-    await sleep(500)
-  }
-  assert.fail(`${what}: not within ${ms / 1000}s (last: ${JSON.stringify(last)})`)
-}
 
 function portOpen(port) {
   return new Promise((resolve) => {
