@@ -450,6 +450,13 @@ async fn products(
 }
 
 impl Analytics {
+    /// A session's figures alone, for pages that set them beside something else.
+    pub async fn metrics(&self, id: i64) -> Result<Metrics, AnalyticsError> {
+        let sess = session(self.store(), id, Timestamp::now().millis()).await?;
+        let live = counts(self.store(), id, false).await?;
+        Ok(Metrics::from_counts(&live, sess.duration_ms))
+    }
+
     /// The post-live review of a session (also valid while it runs: the figures so far).
     pub async fn report(&self, id: i64) -> Result<Report, AnalyticsError> {
         let store = self.store();

@@ -344,11 +344,11 @@ impl Compliance {
     /// Checks a text against the enabled rules (those limited to other goods are skipped when
     /// `goods` is given).
     pub async fn check(&self, text: &str, goods: Option<&str>) -> Result<CheckResult, OpsError> {
-        if text.chars().count() > MAX_TEXT_CHARS {
-            return Err(OpsError::TooLarge(format!(
-                "a check reads at most {MAX_TEXT_CHARS} characters"
-            )));
-        }
+        self.checker(goods).await?.check(text)
+    }
+
+    /// The enabled rules for `goods`, read once for many texts (a scan).
+    pub async fn checker(&self, goods: Option<&str>) -> Result<Checker, OpsError> {
         if let Some(g) = goods {
             if !GOODS.contains(&g) {
                 return Err(OpsError::Invalid(format!(
@@ -357,12 +357,34 @@ impl Compliance {
                 )));
             }
         }
-        let set = self.rules().await?;
-        let rules: Vec<&Compiled> = set
+        Ok(Checker {
+            set: self.rules().await?,
+            goods: goods.map(str::to_owned),
+        })
+    }
+}
+
+/// The rules that apply to one kind of goods (or all), ready to check texts.
+pub struct Checker {
+    set: Arc<RuleSet>,
+    goods: Option<String>,
+}
+
+impl Checker {
+    pub fn check(&self, text: &str) -> Result<CheckResult, OpsError> {
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Err(OpsError::TooLarge(format!(
+                "a check reads at most {MAX_TEXT_CHARS} characters"
+            )));
+        }
+        let rules: Vec<&Compiled> = self
+            .set
             .rules
             .iter()
             .filter(|c| {
-                goods.is_none_or(|g| c.rule.goods.is_empty() || c.rule.goods.iter().any(|x| x == g))
+                self.goods
+                    .as_ref()
+                    .is_none_or(|g| c.rule.goods.is_empty() || c.rule.goods.contains(g))
             })
             .collect();
         Ok(run(&rules, text))

@@ -19,7 +19,7 @@ pub struct Review {
     #[serde(flatten)]
     pub notes: Notes,
     /// The session's figures the notes speak about (docs/metrics.md).
-    pub metrics: Option<Metrics>,
+    pub metrics: Metrics,
 }
 
 /// A session's review notes and action items, beside its figures (any staff).
@@ -31,7 +31,11 @@ pub async fn get_notes(
     Path(id): Path<i64>,
 ) -> Result<axum::Json<Review>, ApiError> {
     let notes = state.reviews.notes(id).await?;
-    let metrics = state.analytics.report(id).await.ok().map(|r| r.metrics);
+    let metrics = state
+        .analytics
+        .metrics(id)
+        .await
+        .map_err(ApiError::from_domain)?;
     Ok(axum::Json(Review { notes, metrics }))
 }
 
