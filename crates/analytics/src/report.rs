@@ -108,6 +108,30 @@ pub struct ReplaySummary {
     pub gmv_fen: i64,
 }
 
+/// One segment of the session's script: planned against how it ran. Figures are by whole
+/// minute: a minute counts in the segment running at its middle.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SegmentRow {
+    pub position: i64,
+    pub kind: String,
+    pub title: String,
+    pub planned_ms: i64,
+    /// Time it ran, in all (a segment returned to runs more than once).
+    pub actual_ms: i64,
+    /// Actual less planned: positive ran over, negative ran short. None when it never ran.
+    pub over_ms: Option<i64>,
+    pub ran: bool,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub peak_online: i64,
+    pub views: i64,
+    pub comments: i64,
+    pub likes: i64,
+    pub clicks: i64,
+    pub paid_orders: i64,
+    pub gmv_fen: i64,
+}
+
 /// The post-live review (复盘) of one session.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Report {
@@ -121,8 +145,8 @@ pub struct Report {
     pub watch_distribution: Vec<WatchBucket>,
     pub replay: ReplaySummary,
     pub denominators: Vec<Denominator>,
-    /// Run-of-show segments, planned against actual (once sessions have scripts).
-    pub segments: Vec<serde_json::Value>,
+    /// Run-of-show segments, planned against actual, with the figures of the minutes each ran.
+    pub segments: Vec<SegmentRow>,
     /// Events folded into these figures so far (the rollup's position).
     pub as_of_event: i64,
 }
@@ -285,6 +309,115 @@ async fn minutes(store: &Store, id: i64) -> Result<Vec<Minute>, AnalyticsError> 
 }
 
 /// Pins from the room's log: markers, and how long each product was explained.
+/// The latest script's segments beside the runs the live panel recorded.
+async fn segments(
+    store: &Store,
+    id: i64,
+    until: i64,
+    mins: &[Minute],
+) -> Result<Vec<SegmentRow>, AnalyticsError> {
+    #[derive(serde::Deserialize)]
+    struct Planned {
+        kind: String,
+        title: String,
+        minutes: i64,
+    }
+    let planned: Vec<Planned> = sqlx::query(
+        "SELECT segments FROM script_versions WHERE session_id = $1 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .map(|r| r.try_get::<String, _>(0))
+    .transpose()?
+    .and_then(|j| serde_json::from_str(&j).ok())
+    .unwrap_or_default();
+    let runs = sqlx::query(
+        "SELECT position, kind, title, planned_minutes, started_at, COALESCE(ended_at, $2)
+         FROM script_runs WHERE session_id = $1 ORDER BY started_at, id",
+    )
+    .bind(id)
+    .bind(until)
+    .fetch_all(store.pool())
+    .await?;
+    let mut rows: Vec<SegmentRow> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| SegmentRow {
+            position: i as i64,
+            kind: p.kind.clone(),
+            title: p.title.clone(),
+            planned_ms: p.minutes * 60_000,
+            ..empty_row()
+        })
+        .collect();
+    let mut spans: Vec<(usize, i64, i64)> = Vec::new();
+    for r in &runs {
+        let position: i64 = r.try_get(0)?;
+        let (start, end): (i64, i64) = (r.try_get(4)?, r.try_get(5)?);
+        // A run of a segment the script no longer has (edited during the show) keeps its snapshot.
+        let idx = match rows.iter().position(|x| x.position == position) {
+            Some(i) if rows[i].title == r.try_get::<String, _>(2)? => i,
+            _ => {
+                rows.push(SegmentRow {
+                    position,
+                    kind: r.try_get(1)?,
+                    title: r.try_get(2)?,
+                    planned_ms: r.try_get::<i64, _>(3)? * 60_000,
+                    ..empty_row()
+                });
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[idx];
+        row.ran = true;
+        row.actual_ms += (end - start).max(0);
+        row.started_at = Some(row.started_at.map_or(start, |s| s.min(start)));
+        row.ended_at = Some(row.ended_at.map_or(end, |e| e.max(end)));
+        spans.push((idx, start, end));
+    }
+    for m in mins {
+        let mid = m.minute + 30_000;
+        if let Some(&(idx, _, _)) = spans.iter().find(|(_, s, e)| *s <= mid && mid < *e) {
+            let row = &mut rows[idx];
+            row.peak_online = row.peak_online.max(m.online_max);
+            row.views += m.views;
+            row.comments += m.comments;
+            row.likes += m.likes;
+            row.clicks += m.clicks;
+            row.paid_orders += m.paid_orders;
+            row.gmv_fen += m.gmv_fen - m.refund_fen;
+        }
+    }
+    for r in &mut rows {
+        if r.ran {
+            r.over_ms = Some(r.actual_ms - r.planned_ms);
+        }
+    }
+    Ok(rows)
+}
+
+fn empty_row() -> SegmentRow {
+    SegmentRow {
+        position: 0,
+        kind: String::new(),
+        title: String::new(),
+        planned_ms: 0,
+        actual_ms: 0,
+        over_ms: None,
+        ran: false,
+        started_at: None,
+        ended_at: None,
+        peak_online: 0,
+        views: 0,
+        comments: 0,
+        likes: 0,
+        clicks: 0,
+        paid_orders: 0,
+        gmv_fen: 0,
+    }
+}
+
 async fn pins(
     store: &Store,
     id: i64,
@@ -488,10 +621,12 @@ impl Analytics {
             }
         }
         let rm = Metrics::from_counts(&replay, 0);
+        let mins = minutes(store, id).await?;
         Ok(Report {
             funnel: funnel(&live),
             watch_distribution: watch_distribution(&live),
-            minutes: minutes(store, id).await?,
+            segments: segments(store, id, until, &mins).await?,
+            minutes: mins,
             products: products(store, id, &explained).await?,
             replay: ReplaySummary {
                 uv: rm.uv,
@@ -519,7 +654,6 @@ impl Analytics {
             targets,
             markers,
             session: sess,
-            segments: vec![],
             as_of_event: self.inner.rolled.load(std::sync::atomic::Ordering::Acquire),
         })
     }

@@ -1,6 +1,7 @@
 //! Live sessions (直播场次): their schedule, the state machine scheduled → live → ended (or
 //! cancelled) and the numbered shopping bag. The real-time room engine joins here next.
 
+pub mod autoreply;
 mod error;
 pub mod room;
 pub mod session;

@@ -7,6 +7,7 @@ pub mod compliance;
 mod error;
 pub mod platforms;
 pub mod reviews;
+pub mod scripts;
 
 pub use brand::{Brand, BrandSettings};
 pub use channels::{Channel, ChannelEdit, Channels, NewChannel, PLATFORMS};
@@ -14,3 +15,4 @@ pub use compliance::Compliance;
 pub use error::OpsError;
 pub use platforms::Platforms;
 pub use reviews::Reviews;
+pub use scripts::Scripts;

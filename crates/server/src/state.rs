@@ -65,6 +65,8 @@ pub struct AppState {
     pub platforms: sellstream_ops::Platforms,
     /// Post-live review notes and action items.
     pub reviews: sellstream_ops::Reviews,
+    /// Run-of-show scripts, their templates and live run.
+    pub scripts: sellstream_ops::Scripts,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -108,6 +110,7 @@ impl AppState {
             .into();
         let orders = Orders::new(store.clone(), sandbox.clone(), config.redis_url.clone());
         let ledger = orders.ledger().clone();
+        let compliance = sellstream_ops::Compliance::new(store.clone());
         let state = Self {
             promotions: Promotions::new(store.clone()),
             points: Points::new(store.clone()),
@@ -121,9 +124,10 @@ impl AppState {
             catalog,
             brand: BrandSettings::new(store.clone()),
             channels: Channels::new(store.clone()),
-            compliance: sellstream_ops::Compliance::new(store.clone()),
+            compliance: compliance.clone(),
             platforms: sellstream_ops::Platforms::new(store.clone()),
             reviews: sellstream_ops::Reviews::new(store.clone()),
+            scripts: sellstream_ops::Scripts::new(store.clone(), compliance),
             media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
             media_secret,
             recordings: sellstream_media::Recordings::new(

@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_compliance"),
     migration!(11, "0011_platforms"),
     migration!(12, "0012_reviews"),
+    migration!(13, "0013_scripts"),
 ];
 
 #[derive(Debug, Default)]

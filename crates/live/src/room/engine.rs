@@ -141,6 +141,8 @@ pub(crate) enum Cmd {
     },
     /// A flash sale launched, changed or ended (its JSON, with `id` and `phase`).
     Flash(Value),
+    /// The session's keyword auto-replies changed.
+    AutoReplies(Vec<crate::autoreply::AutoReply>),
     /// A flash sale's remaining units; viewers get the latest once per tick.
     FlashStock {
         sale: i64,
@@ -456,6 +458,11 @@ impl Rooms {
             fan: FanOutTask::spawn(),
             sampled_out: 0,
             snapshot_cache: None,
+            replier: crate::autoreply::Replier::new(
+                crate::autoreply::load(&self.inner.store, session_id)
+                    .await
+                    .map_err(internal)?,
+            ),
         };
         self.inner.counters.rooms.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(room.run(rx, self.clone()));
@@ -505,6 +512,17 @@ impl Rooms {
                     quantity,
                 })
                 .await;
+        }
+    }
+
+    /// Applies a session's new auto-replies to its running room.
+    pub async fn auto_replies_changed(
+        &self,
+        session_id: i64,
+        rules: Vec<crate::autoreply::AutoReply>,
+    ) {
+        if let Some(tx) = self.running(session_id).await {
+            let _ = tx.send(Cmd::AutoReplies(rules)).await;
         }
     }
 
@@ -650,6 +668,7 @@ struct Room {
     fan: FanOutTask,
     sampled_out: u64,
     snapshot_cache: Option<((i64, u64), Bytes)>,
+    replier: crate::autoreply::Replier,
 }
 
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -792,6 +811,17 @@ impl Room {
                 match self.apply(&actor, incoming.msg, now, rooms) {
                     Ok(events) => {
                         self.record(events, now);
+                        if let (Some(text), false) = (&text, actor.staff) {
+                            if let Some(answer) = self.replier.answer(text, now) {
+                                let host = self.info["host"]["nick"].as_str().unwrap_or("主播");
+                                let host = if host.is_empty() { "主播" } else { host }.to_owned();
+                                let id = self.seq;
+                                let reply =
+                                    self.state
+                                        .auto_reply(&host, &actor.nickname, &answer, id, now);
+                                self.record(reply, now);
+                            }
+                        }
                         if let (Some(r), Some(c)) = (&incoming.r#ref, self.conns.get(&conn)) {
                             let ack = json!({"v": VERSION, "t": "ack", "ref": r});
                             c.outbox.push(&ws::text_frame(&ack.to_string()));
@@ -916,6 +946,9 @@ impl Room {
                         }
                     }
                 }
+            }
+            Cmd::AutoReplies(rules) => {
+                self.replier = crate::autoreply::Replier::new(rules);
             }
             Cmd::Coupon(coupon) => {
                 self.state.coupon = coupon.clone();

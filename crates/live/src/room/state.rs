@@ -532,6 +532,33 @@ impl RoomState {
         Ok(vec![Event::new("unpin", json!({})).by(a)])
     }
 
+    /// The host's prepared answer to a viewer's keyword, as a chat line under the host's name. It
+    /// carries no actor, so it is not counted as anyone's comment.
+    pub fn auto_reply(
+        &mut self,
+        host_nick: &str,
+        to: &str,
+        answer: &str,
+        id: i64,
+        now: i64,
+    ) -> Vec<Event> {
+        let line = ChatLine {
+            id,
+            account: None,
+            nick: host_nick.to_owned(),
+            text: format!("@{to} {answer}"),
+            staff: true,
+            at: now,
+        };
+        let mut data = line.json();
+        data["auto"] = json!(true);
+        self.chat.push_back(line);
+        while self.chat.len() > CHAT_HISTORY {
+            self.chat.pop_front();
+        }
+        vec![Event::new("chat", data).about(id)]
+    }
+
     pub fn announce(&mut self, a: &Actor, text: &str, now: i64) -> Result<Vec<Event>, RoomError> {
         let text = clean_text(text, MAX_ANNOUNCEMENT_CHARS, "the announcement")?;
         self.announcement = Some((text.clone(), now));

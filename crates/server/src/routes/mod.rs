@@ -20,6 +20,7 @@ pub mod promotions;
 pub mod public;
 pub mod reviews;
 pub mod room;
+pub mod scripts;
 pub mod sessions;
 pub mod staff;
 
@@ -49,6 +50,19 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reviews::add_action))
         .routes(routes!(reviews::open_actions))
         .routes(routes!(reviews::update_action, reviews::delete_action))
+        .routes(routes!(scripts::get, scripts::put))
+        .routes(routes!(scripts::from_template))
+        .routes(routes!(scripts::versions))
+        .routes(routes!(scripts::diff))
+        .routes(routes!(scripts::advance))
+        .routes(routes!(scripts::split))
+        .routes(routes!(scripts::templates, scripts::create_template))
+        .routes(routes!(
+            scripts::template,
+            scripts::update_template,
+            scripts::delete_template
+        ))
+        .routes(routes!(scripts::auto_replies, scripts::put_auto_replies))
         .routes(routes!(staff::list, staff::create))
         .routes(routes!(staff::update))
         .routes(routes!(staff::set_password))

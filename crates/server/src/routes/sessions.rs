@@ -121,6 +121,12 @@ pub async fn transition(
     let session = state.sessions.transition(id, req.to).await?;
     if !session.state.is_open() {
         super::media::end_stream(&state, id, "session over").await;
+        let at = session
+            .ended_at
+            .unwrap_or_else(sellstream_core::Timestamp::now);
+        if let Err(e) = state.scripts.close_runs(id, at).await {
+            tracing::warn!(error = %e, session = id, "could not close the script's running segment");
+        }
     }
     state.rooms.state_changed(id, session.state).await;
     Ok(axum::Json(session))

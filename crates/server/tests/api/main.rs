@@ -14,5 +14,6 @@ mod platforms;
 mod products;
 mod reviews;
 mod room;
+mod scripts;
 mod sessions;
 mod staff;

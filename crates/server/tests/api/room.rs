@@ -16,9 +16,9 @@ type Socket =
 pub(crate) struct Viewer {
     ws: Socket,
     /// Frames read but not yet looked at.
-    seen: Vec<Value>,
+    pub(crate) seen: Vec<Value>,
     /// Events of batches read but not yet looked at.
-    events: Vec<Value>,
+    pub(crate) events: Vec<Value>,
 }
 
 impl Viewer {
