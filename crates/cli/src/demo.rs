@@ -231,11 +231,21 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     for p in [headphones, sneakers, tee] {
         sessions.add_to_bag(past.id, p).await?;
     }
+    let demo_sessions = crate::demo_scripts::DemoSessions {
+        live: live.id,
+        launch: launch.id,
+        past: past.id,
+        products: [lipstick, serum, headphones, tee, sneakers],
+        host: host_ids[1],
+    };
+    crate::demo_scripts::plan_past(store, &demo_sessions).await?;
     sessions.transition(past.id, SessionState::Live).await?;
     sessions.transition(past.id, SessionState::Ended).await?;
     let prices = catalog_prices(store, &[headphones, sneakers, tee]).await?;
     past_history(store, past.id, &prices).await?;
+    crate::demo_scripts::past_runs(store, past.id, past.scheduled_start).await?;
     review(store, past.id, host_ids[1], next_evening(now, 1)).await?;
+    crate::demo_scripts::seed(store, demo_sessions).await?;
     Ok(Seeded::Now {
         live_session: live.id,
     })

@@ -3,6 +3,7 @@
 mod analytics_bench;
 mod bench;
 mod demo;
+mod demo_scripts;
 mod flash_bench;
 mod media;
 mod room_ingest;
