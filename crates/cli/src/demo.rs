@@ -147,6 +147,9 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     let plan = |title: &str, theme, host, start: Timestamp, hours: i64, cover: &str| SessionInput {
         title: title.into(),
         theme,
+        format: sellstream_live::Format::Showcase,
+        festival: None,
+        promotion_policy: String::new(),
         channel: "own".into(),
         host_id: Some(host),
         scheduled_start: start,

@@ -10,6 +10,6 @@ pub mod wire;
 pub use error::LiveError;
 pub use room::{Actor, RoomConfig, RoomStats, Rooms};
 pub use session::{
-    BagItem, LivePrice, LiveSession, PublicSession, SessionFilter, SessionInput, SessionState,
-    Sessions, Theme,
+    BagItem, Format, LivePrice, LiveSession, PublicSession, SessionFilter, SessionInput,
+    SessionState, Sessions, Theme,
 };

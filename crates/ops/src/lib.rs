@@ -2,6 +2,7 @@
 //! advertising-law compliance check; platform choice, the calendar, scripts and hosts join here.
 
 mod brand;
+pub mod calendar;
 mod channels;
 pub mod compliance;
 mod error;
@@ -10,6 +11,7 @@ pub mod reviews;
 pub mod scripts;
 
 pub use brand::{Brand, BrandSettings};
+pub use calendar::Planner;
 pub use channels::{Channel, ChannelEdit, Channels, NewChannel, PLATFORMS};
 pub use compliance::Compliance;
 pub use error::OpsError;

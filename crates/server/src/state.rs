@@ -67,6 +67,8 @@ pub struct AppState {
     pub reviews: sellstream_ops::Reviews,
     /// Run-of-show scripts, their templates and live run.
     pub scripts: sellstream_ops::Scripts,
+    /// The content calendar and its conflicts.
+    pub planner: sellstream_ops::Planner,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -128,6 +130,7 @@ impl AppState {
             platforms: sellstream_ops::Platforms::new(store.clone()),
             reviews: sellstream_ops::Reviews::new(store.clone()),
             scripts: sellstream_ops::Scripts::new(store.clone(), compliance),
+            planner: sellstream_ops::Planner::new(store.clone()),
             media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
             media_secret,
             recordings: sellstream_media::Recordings::new(

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_platforms"),
     migration!(12, "0012_reviews"),
     migration!(13, "0013_scripts"),
+    migration!(14, "0014_calendar"),
 ];
 
 #[derive(Debug, Default)]

@@ -3,7 +3,7 @@
 mod state;
 mod store;
 
-pub use state::{SessionState, Theme};
+pub use state::{Format, SessionState, Theme};
 pub use store::{SessionFilter, Sessions};
 
 use sellstream_commerce::Product;
@@ -17,6 +17,11 @@ pub struct LiveSession {
     pub id: i64,
     pub title: String,
     pub theme: Theme,
+    pub format: Format,
+    /// The festival sale it belongs to (618, 双11…), if any.
+    pub festival: Option<String>,
+    /// The offer of the session as a whole (满减, gifts, coupons), in words.
+    pub promotion_policy: String,
     /// Channel code: `own` for the brand's own room.
     pub channel: String,
     pub host_id: Option<i64>,
@@ -40,6 +45,14 @@ pub struct LiveSession {
 pub struct SessionInput {
     pub title: String,
     pub theme: Theme,
+    #[serde(default)]
+    pub format: Format,
+    /// Up to 20 characters.
+    #[serde(default)]
+    pub festival: Option<String>,
+    /// Up to 500 characters.
+    #[serde(default)]
+    pub promotion_policy: String,
     #[serde(default = "own_channel")]
     pub channel: String,
     pub host_id: Option<i64>,

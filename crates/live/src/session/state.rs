@@ -84,6 +84,43 @@ impl Theme {
     }
 }
 
+/// How the session is presented (plan §4.1.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Products shown and explained one after another (产品展示).
+    #[default]
+    Showcase,
+    /// Built around viewers' participation: games, Q&A, polls (互动).
+    Interactive,
+    /// A theme or story carries the products (话题).
+    Topic,
+    /// Teaching how to use the products (教程).
+    Tutorial,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [
+        Self::Showcase,
+        Self::Interactive,
+        Self::Topic,
+        Self::Tutorial,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Showcase => "showcase",
+            Self::Interactive => "interactive",
+            Self::Topic => "topic",
+            Self::Tutorial => "tutorial",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::SessionState::*;

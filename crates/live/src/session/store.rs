@@ -1,5 +1,6 @@
 use super::{
-    BagItem, LivePrice, LiveSession, PublicSession, SessionInput, SessionState, Targets, Theme,
+    BagItem, Format, LivePrice, LiveSession, PublicSession, SessionInput, SessionState, Targets,
+    Theme,
 };
 use crate::LiveError;
 use sellstream_commerce::Catalog;
@@ -24,6 +25,7 @@ pub struct SessionFilter {
 const SELECT: &str = "SELECT s.id, s.title, s.theme, s.channel, s.host_id, a.nickname AS host_name,
     s.scheduled_start, s.scheduled_end, s.cover_url, s.state, s.started_at, s.ended_at,
     s.target_gmv_fen, s.target_viewers, s.target_orders, s.created_at, s.updated_at,
+    s.format, s.festival, s.promotion_policy,
     (SELECT COUNT(*) FROM session_bag b WHERE b.session_id = s.id) AS bag_count
     FROM live_sessions s LEFT JOIN accounts a ON a.id = s.host_id";
 
@@ -41,8 +43,10 @@ impl Sessions {
         let now = Timestamp::now().millis();
         let id: i64 = sqlx::query(
             "INSERT INTO live_sessions (title, theme, channel, host_id, scheduled_start, scheduled_end,
-             cover_url, state, created_at, updated_at, target_gmv_fen, target_viewers, target_orders)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $8, $9, $10, $11) RETURNING id",
+             cover_url, state, created_at, updated_at, target_gmv_fen, target_viewers, target_orders,
+             format, festival, promotion_policy)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $8, $9, $10, $11, $12, $13, $14)
+             RETURNING id",
         )
         .bind(&input.title)
         .bind(input.theme.as_str())
@@ -55,6 +59,9 @@ impl Sessions {
         .bind(input.target_gmv_fen)
         .bind(input.target_viewers)
         .bind(input.target_orders)
+        .bind(input.format.as_str())
+        .bind(&input.festival)
+        .bind(&input.promotion_policy)
         .fetch_one(self.store.pool())
         .await?
         .try_get(0)?;
@@ -70,7 +77,8 @@ impl Sessions {
         let n = sqlx::query(
             "UPDATE live_sessions SET title = $1, theme = $2, channel = $3, host_id = $4,
              scheduled_start = $5, scheduled_end = $6, cover_url = $7, updated_at = $8,
-             target_gmv_fen = $10, target_viewers = $11, target_orders = $12
+             target_gmv_fen = $10, target_viewers = $11, target_orders = $12, format = $13,
+             festival = $14, promotion_policy = $15
              WHERE id = $9 AND state IN ('scheduled', 'live')",
         )
         .bind(&input.title)
@@ -85,6 +93,9 @@ impl Sessions {
         .bind(input.target_gmv_fen)
         .bind(input.target_viewers)
         .bind(input.target_orders)
+        .bind(input.format.as_str())
+        .bind(&input.festival)
+        .bind(&input.promotion_policy)
         .execute(self.store.pool())
         .await?
         .rows_affected();
@@ -514,6 +525,23 @@ impl Sessions {
                 }
             }
         }
+        input.festival = input
+            .festival
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty());
+        if input
+            .festival
+            .as_ref()
+            .is_some_and(|f| f.chars().count() > 20)
+        {
+            return Err(LiveError::Invalid("festival: at most 20 characters".into()));
+        }
+        input.promotion_policy = input.promotion_policy.trim().to_owned();
+        if input.promotion_policy.chars().count() > 500 {
+            return Err(LiveError::Invalid(
+                "promotion_policy: at most 500 characters".into(),
+            ));
+        }
         input.cover_url = input
             .cover_url
             .map(|u| u.trim().to_owned())
@@ -579,6 +607,9 @@ fn session_from_row(r: &AnyRow) -> Result<LiveSession, LiveError> {
         id: r.try_get("id")?,
         title: r.try_get("title")?,
         theme: Theme::parse(&theme).unwrap_or(Theme::Custom),
+        format: Format::parse(&r.try_get::<String, _>("format")?).unwrap_or_default(),
+        festival: r.try_get("festival")?,
+        promotion_policy: r.try_get("promotion_policy")?,
         channel: r.try_get("channel")?,
         host_id: r.try_get("host_id")?,
         host_name: r.try_get("host_name")?,

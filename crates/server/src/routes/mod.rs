@@ -4,6 +4,7 @@ pub mod addresses;
 pub mod analytics;
 pub mod auth;
 pub mod brand;
+pub mod calendar;
 pub mod categories;
 pub mod compliance;
 pub mod flash;
@@ -50,6 +51,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reviews::add_action))
         .routes(routes!(reviews::open_actions))
         .routes(routes!(reviews::update_action, reviews::delete_action))
+        .routes(routes!(calendar::calendar))
+        .routes(routes!(calendar::calendar_ics))
+        .routes(routes!(calendar::calendar_xlsx))
+        .routes(routes!(calendar::sheet))
+        .routes(routes!(calendar::reschedule))
+        .routes(routes!(calendar::planned_units))
         .routes(routes!(scripts::get, scripts::put))
         .routes(routes!(scripts::from_template))
         .routes(routes!(scripts::versions))

@@ -4,6 +4,7 @@ mod common;
 
 mod analytics;
 mod auth;
+mod calendar;
 mod checkout;
 mod compliance;
 mod flash;
