@@ -164,6 +164,8 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
             target_gmv_fen: Some(5_000_000),
             target_viewers: Some(2_000),
             target_orders: Some(300),
+            festival: Some("双11".into()),
+            promotion_policy: "满 299 减 50；前 100 单送同款小样".into(),
             ..plan(
                 "双11返场 · 美妆个护专场",
                 Theme::FestivalSale,
@@ -209,15 +211,52 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     for p in [tee, sneakers] {
         sessions.add_to_bag(launch.id, p).await?;
     }
+    // The same launch on Douyin, planned with the same host at an overlapping time: the calendar
+    // flags it for the planners to settle.
+    sellstream_ops::Channels::new(store.clone())
+        .create(sellstream_ops::NewChannel {
+            code: "douyin-main".into(),
+            platform: "douyin".into(),
+            name: "抖音 · 拾光优选官方".into(),
+            account: "shiguang_select".into(),
+            notes: "25–35 岁女性为主，晚 8 点后活跃".into(),
+        })
+        .await?;
+    let mirror = sessions
+        .create(SessionInput {
+            channel: "douyin-main".into(),
+            promotion_policy: "抖音专享券 20 元".into(),
+            ..plan(
+                "抖音同步 · 春季新品",
+                Theme::NewLaunch,
+                host_ids[1],
+                next_evening(now, 1).plus_seconds(hour),
+                2,
+                "cover-2",
+            )
+        })
+        .await?;
+    sessions.add_to_bag(mirror.id, sneakers).await?;
+    // 300 + 200 pairs planned, 410 in stock: flagged too.
+    let planner = sellstream_ops::Planner::new(store.clone());
+    planner
+        .set_planned_units(launch.id, sneakers, Some(300))
+        .await?;
+    planner
+        .set_planned_units(mirror.id, sneakers, Some(200))
+        .await?;
     let tea_class = sessions
-        .create(plan(
-            "明前龙井品鉴会 · 茶文化互动",
-            Theme::InteractiveGame,
-            host_ids[0],
-            next_evening(now, 3),
-            2,
-            "cover-3",
-        ))
+        .create(SessionInput {
+            format: sellstream_live::Format::Tutorial,
+            ..plan(
+                "明前龙井品鉴会 · 茶文化互动",
+                Theme::InteractiveGame,
+                host_ids[0],
+                next_evening(now, 3),
+                2,
+                "cover-3",
+            )
+        })
         .await?;
     sessions.add_to_bag(tea_class.id, tea).await?;
 

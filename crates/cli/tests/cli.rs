@@ -272,7 +272,7 @@ async fn serve_demo_prints_sign_ins_that_work_and_stops_on_sigterm() {
         .json()
         .await
         .unwrap();
-    assert_eq!(upcoming["total"], 2, "{upcoming}");
+    assert_eq!(upcoming["total"], 3, "{upcoming}");
     assert!(terminate(again).success());
 }
 
