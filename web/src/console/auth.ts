@@ -82,6 +82,12 @@ export const ANALYTICS_ROLES: Role[] = ['admin', 'operator', 'analyst', 'host', 
 // 复盘 (review notes and their action items): every staff member reads them; the team that ran the
 // session (operator, host, controller) writes the notes and raises, closes and edits the items.
 export const REVIEW_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
+// 直播脚本 (docs/scripts.md): every staff member reads scripts and templates; the planners and the
+// host who speaks them write a session's script; those who run the room follow it live and keep
+// its keyword auto-replies; templates are the planners' (operator).
+export const SCRIPT_ROLES: Role[] = ['admin', 'operator', 'host']
+export const SCRIPT_RUN_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
+export const TEMPLATE_ROLES: Role[] = ['admin', 'operator']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -104,4 +110,7 @@ export const can = {
   editPlatforms: computed(() => hasAnyRole(PLATFORM_ROLES)),
   analytics: computed(() => hasAnyRole(ANALYTICS_ROLES)),
   writeReview: computed(() => hasAnyRole(REVIEW_ROLES)),
+  writeScripts: computed(() => hasAnyRole(SCRIPT_ROLES)),
+  runScript: computed(() => hasAnyRole(SCRIPT_RUN_ROLES)),
+  writeTemplates: computed(() => hasAnyRole(TEMPLATE_ROLES)),
 }

@@ -57,6 +57,16 @@ export const router = createRouter({
           meta: { title: 'console.room.title', menu: 'sessions', roles: ROOM_ROLES },
         },
         {
+          path: 'sessions/:id/script',
+          name: 'session-script',
+          component: () => import('./pages/SessionScriptPage.vue'),
+          props: true,
+          // any staff member reads a script; the page knows who writes
+          meta: { title: 'console.scripts.title', menu: 'sessions' },
+        },
+        // any staff member reads the templates; operators and admins write them (the page knows)
+        { path: 'script-templates', name: 'script-templates', component: () => import('./pages/ScriptTemplatesPage.vue'), meta: { title: 'console.menu.scriptTemplates', menu: 'script-templates' } },
+        {
           path: 'sessions/:id/dashboard',
           name: 'session-dashboard',
           component: () => import('./pages/LiveDashboardPage.vue'),

@@ -194,7 +194,29 @@ export interface SessionReport {
   watch_distribution: WatchBucket[]
   replay: ReplayFigures | null
   denominators: Denominator[]
-  segments: unknown[]
+  /** The run of show (直播脚本) planned against how it ran; empty without a script. */
+  segments: SegmentRow[]
+}
+
+/** One segment of the session's script: planned and actual time, and the figures of its minutes. */
+export interface SegmentRow {
+  position: number
+  kind: string
+  title: string
+  planned_ms: number
+  actual_ms: number
+  /** Actual less planned (positive: ran over); null when it never ran. */
+  over_ms: number | null
+  ran: boolean
+  started_at: number | null
+  ended_at: number | null
+  peak_online: number
+  views: number
+  comments: number
+  likes: number
+  clicks: number
+  paid_orders: number
+  gmv_fen: number
 }
 
 export interface SessionMetricsRow {
