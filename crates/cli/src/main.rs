@@ -159,6 +159,10 @@ struct ServeArgs {
     /// Days a session's recordings are kept (live-marketing record-keeping asks for 3 years).
     #[arg(long, env = "SELLSTREAM_RECORDING_RETENTION_DAYS", default_value_t = sellstream_media::DEFAULT_RETENTION_DAYS)]
     recording_retention_days: u32,
+    /// Also send reminders by SMS and email, written to the log instead of a provider (demos;
+    /// docs/notifications.md tells how to plug in a real one). On with `--demo`.
+    #[arg(long, env = "SELLSTREAM_LOG_SMS_EMAIL")]
+    log_sms_email: bool,
     #[command(flatten)]
     media_args: media::MediaArgs,
 }
@@ -266,6 +270,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             media_hls_dir: nginx.as_ref().map(|n| n.hls_dir()),
             media_recordings_dir: nginx.as_ref().map(|n| n.recordings_dir()),
             recording_retention_days: Some(args.recording_retention_days),
+            outbox_retry_base_ms: None,
+            log_sms_email: args.log_sms_email || args.demo,
             media_control: args.media.then(|| args.media_args.control_url()),
             media_relay_source: args
                 .media

@@ -49,6 +49,10 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::health::router())
         .route("/ws/rooms/{id}", axum::routing::get(routes::room::room_ws))
         .route(
+            "/p/{code}",
+            axum::routing::get(routes::announce::follow_link),
+        )
+        .route(
             "/media/hls/{file}",
             axum::routing::get(routes::media::hls_file),
         )

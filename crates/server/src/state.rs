@@ -42,6 +42,11 @@ pub struct ServerConfig {
     pub media_recordings_dir: Option<PathBuf>,
     /// Days recordings are kept (default three years).
     pub recording_retention_days: Option<u32>,
+    /// The outbox's first retry delay, doubled on each failure (default 5 s).
+    pub outbox_retry_base_ms: Option<i64>,
+    /// Also queue SMS and email reminders, written to the log instead of a provider (demos and
+    /// development; docs/notifications.md).
+    pub log_sms_email: bool,
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -69,6 +74,10 @@ pub struct AppState {
     pub scripts: sellstream_ops::Scripts,
     /// The content calendar and its conflicts.
     pub planner: sellstream_ops::Planner,
+    /// Reminders and tracking links of pre-announcements.
+    pub announce: sellstream_ops::Announcements,
+    /// Messages to customers and systems, delivered with retries.
+    pub outbox: sellstream_ops::Outbox,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -131,6 +140,23 @@ impl AppState {
             reviews: sellstream_ops::Reviews::new(store.clone()),
             scripts: sellstream_ops::Scripts::new(store.clone(), compliance),
             planner: sellstream_ops::Planner::new(store.clone()),
+            announce: sellstream_ops::Announcements::new(store.clone()),
+            outbox: {
+                use sellstream_ops::outbox::{LogSender, Sender};
+                let extra: Vec<Arc<dyn Sender>> = if config.log_sms_email {
+                    vec![
+                        Arc::new(LogSender { channel: "sms" }),
+                        Arc::new(LogSender { channel: "email" }),
+                    ]
+                } else {
+                    vec![]
+                };
+                sellstream_ops::Outbox::new(
+                    store.clone(),
+                    extra,
+                    config.outbox_retry_base_ms.unwrap_or(5_000),
+                )
+            },
             media: sellstream_media::Media::new(store.clone(), config.rooms.media.clone()),
             media_secret,
             recordings: sellstream_media::Recordings::new(
@@ -155,6 +181,7 @@ impl AppState {
             config: Arc::new(config),
             store,
         };
+        state.outbox.spawn();
         crate::background::relay_orders_to_rooms(state.clone());
         crate::background::relay_flash_stock_to_rooms(state.clone());
         Ok(state)

@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_reviews"),
     migration!(13, "0013_scripts"),
     migration!(14, "0014_calendar"),
+    migration!(15, "0015_announce"),
 ];
 
 #[derive(Debug, Default)]

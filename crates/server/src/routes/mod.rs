@@ -2,6 +2,7 @@
 
 pub mod addresses;
 pub mod analytics;
+pub mod announce;
 pub mod auth;
 pub mod brand;
 pub mod calendar;
@@ -51,6 +52,18 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reviews::add_action))
         .routes(routes!(reviews::open_actions))
         .routes(routes!(reviews::update_action, reviews::delete_action))
+        .routes(routes!(announce::reminder_state))
+        .routes(routes!(announce::remind, announce::my_reminders))
+        .routes(routes!(announce::forget))
+        .routes(routes!(announce::inbox))
+        .routes(routes!(announce::mark_read))
+        .routes(routes!(announce::links, announce::add_link))
+        .routes(routes!(announce::delete_link))
+        .routes(routes!(announce::poster))
+        .routes(routes!(announce::webhooks, announce::add_webhook))
+        .routes(routes!(announce::delete_webhook))
+        .routes(routes!(announce::ping_webhook))
+        .routes(routes!(announce::outbox))
         .routes(routes!(calendar::calendar))
         .routes(routes!(calendar::calendar_ics))
         .routes(routes!(calendar::calendar_xlsx))

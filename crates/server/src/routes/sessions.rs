@@ -128,6 +128,16 @@ pub async fn transition(
             tracing::warn!(error = %e, session = id, "could not close the script's running segment");
         }
     }
+    if session.state == SessionState::Live {
+        // Reminders go out through the outbox; a failure to queue them must not undo going live.
+        if let Err(e) = state
+            .outbox
+            .session_started(id, &format!("/live/{id}"))
+            .await
+        {
+            tracing::error!(error = %e, session = id, "could not queue the session's reminders");
+        }
+    }
     state.rooms.state_changed(id, session.state).await;
     Ok(axum::Json(session))
 }

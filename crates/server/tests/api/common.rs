@@ -137,6 +137,8 @@ impl TestApp {
             sandbox_secret: Some(SANDBOX_SECRET.into()),
             // Stories place many orders from one customer in a moment; the limit has its own.
             buys_per_customer: Some((1_000, 1_000)),
+            // Webhook retries within a story's patience.
+            outbox_retry_base_ms: Some(100),
             ..Default::default()
         };
         Self::spawn_with(backend, config).await

@@ -3,6 +3,7 @@
 mod common;
 
 mod analytics;
+mod announce;
 mod auth;
 mod calendar;
 mod checkout;
