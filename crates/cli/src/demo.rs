@@ -288,6 +288,17 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     crate::demo_scripts::past_runs(store, past.id, past.scheduled_start).await?;
     review(store, past.id, host_ids[1], next_evening(now, 1)).await?;
     crate::demo_scripts::seed(store, demo_sessions).await?;
+    // The launch is announced: links for a WeChat group and Xiaohongshu, and the demo customer
+    // asked to be reminded through the first.
+    let announce = sellstream_ops::Announcements::new(store.clone());
+    let wechat = announce.add_link(launch.id, "微信群", host_ids[1]).await?;
+    announce.add_link(launch.id, "小红书", host_ids[1]).await?;
+    for _ in 0..3 {
+        announce.click(&wechat.code).await?;
+    }
+    announce
+        .remind(launch.id, customer.id, Some(&wechat.code))
+        .await?;
     Ok(Seeded::Now {
         live_session: live.id,
     })

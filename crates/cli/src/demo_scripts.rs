@@ -14,6 +14,7 @@ fn seg(kind: SegmentKind, title: &str, minutes: i64, products: &[i64], text: &st
         people: vec!["主播".into(), "助播".into()],
         products: products.to_vec(),
         flash_sale_id: None,
+        flash: None,
         promotion: String::new(),
         text: text.into(),
         props: String::new(),
@@ -160,6 +161,22 @@ pub async fn seed(store: &Store, d: DemoSessions) -> anyhow::Result<()> {
         ),
     ];
     live[4].promotion = "前 50 单直播价 ¥299".into();
+    let headphones_sku: i64 = sellstream_store::Row::try_get(
+        &sqlx::query("SELECT id FROM skus WHERE product_id = $1 ORDER BY id LIMIT 1")
+            .bind(headphones)
+            .fetch_one(store.pool())
+            .await?,
+        0,
+    )?;
+    live[4].flash = Some(sellstream_ops::scripts::FlashPlan {
+        sku_id: headphones_sku,
+        quota: 50,
+        price_fen: 29_900,
+        per_customer: 1,
+        members_only: false,
+        countdown_secs: 10,
+        duration_secs: 600,
+    });
     live[1].props = "色卡、镜子".into();
     scripts
         .save(

@@ -115,6 +115,7 @@ fn field_changes(a: &Segment, b: &Segment) -> Vec<FieldChange> {
         json!(a.flash_sale_id),
         json!(b.flash_sale_id),
     );
+    cmp("flash", json!(a.flash), json!(b.flash));
     cmp("promotion", json!(a.promotion), json!(b.promotion));
     cmp("props", json!(a.props), json!(b.props));
     out
@@ -194,6 +195,7 @@ mod tests {
             people: vec![],
             products: vec![],
             flash_sale_id: None,
+            flash: None,
             promotion: String::new(),
             text: text.into(),
             props: String::new(),

@@ -65,9 +65,13 @@ pub struct Segment {
     /// Products shown, in order; the first is the one to pin.
     #[serde(default)]
     pub products: Vec<i64>,
-    /// The session's flash sale this segment launches (not in templates).
+    /// A flash sale of this session already launched that the segment is about (not in templates).
     #[serde(default)]
     pub flash_sale_id: Option<i64>,
+    /// The flash sale the live panel launches with one click when the segment comes (its fields
+    /// are those of `POST /sessions/{id}/flash-sales`); its SKU is of one of the segment's products.
+    #[serde(default)]
+    pub flash: Option<FlashPlan>,
     /// The offer to announce (price, coupon, gift).
     #[serde(default)]
     pub promotion: String,
@@ -76,6 +80,36 @@ pub struct Segment {
     pub text: String,
     #[serde(default)]
     pub props: String,
+}
+
+/// A flash sale planned in a script, launched from the live panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlashPlan {
+    pub sku_id: i64,
+    /// Units set aside from the SKU's stock at launch.
+    pub quota: i64,
+    pub price_fen: i64,
+    #[serde(default = "one")]
+    pub per_customer: i64,
+    #[serde(default)]
+    pub members_only: bool,
+    /// Seconds of countdown in the room before it opens.
+    #[serde(default = "ten")]
+    pub countdown_secs: i64,
+    /// How long it runs once open.
+    #[serde(default = "six_hundred")]
+    pub duration_secs: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+fn ten() -> i64 {
+    10
+}
+fn six_hundred() -> i64 {
+    600
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -259,6 +293,22 @@ pub fn clean_segments(segments: Vec<Segment>) -> Result<Vec<Segment>, OpsError> 
                 at("people")
             )));
         }
+        if let Some(f) = &s.flash {
+            for (field, v, lo, hi) in [
+                ("quota", f.quota, 1, 1_000_000),
+                ("price_fen", f.price_fen, 1, 100_000_000),
+                ("per_customer", f.per_customer, 1, 99),
+                ("countdown_secs", f.countdown_secs, 0, 3_600),
+                ("duration_secs", f.duration_secs, 10, 86_400),
+            ] {
+                if !(lo..=hi).contains(&v) {
+                    return Err(OpsError::Invalid(format!(
+                        "{}.{field}: {lo} to {hi}",
+                        at("flash")
+                    )));
+                }
+            }
+        }
         let mut seen = HashSet::new();
         s.products.retain(|p| seen.insert(*p));
         if s.products.len() > MAX_PRODUCTS {
@@ -332,6 +382,31 @@ impl Scripts {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )));
+            }
+        }
+        for (i, s) in segments.iter().enumerate() {
+            let Some(plan) = &s.flash else {
+                continue;
+            };
+            let product: Option<i64> = sqlx::query("SELECT product_id FROM skus WHERE id = $1")
+                .bind(plan.sku_id)
+                .fetch_optional(self.store.pool())
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            match product {
+                None => {
+                    return Err(OpsError::Invalid(format!(
+                        "segments[{i}].flash.sku_id: no SKU {}",
+                        plan.sku_id
+                    )))
+                }
+                Some(p) if !s.products.contains(&p) => {
+                    return Err(OpsError::Invalid(format!(
+                        "segments[{i}].flash.sku_id: a SKU of one of the segment's products"
+                    )))
+                }
+                Some(_) => {}
             }
         }
         for (i, s) in segments.iter().enumerate() {
@@ -886,6 +961,7 @@ mod tests {
             people: vec![],
             products: vec![],
             flash_sale_id: None,
+            flash: None,
             promotion: String::new(),
             text: String::new(),
             props: String::new(),

@@ -196,6 +196,7 @@ fn blank(kind: SegmentKind, title: String, minutes: i64) -> Segment {
         people: vec![],
         products: vec![],
         flash_sale_id: None,
+        flash: None,
         promotion: String::new(),
         text: String::new(),
         props: String::new(),

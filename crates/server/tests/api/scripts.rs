@@ -226,6 +226,22 @@ async fn a_script_is_planned_versioned_and_compared(app: TestApp) {
             "at least one segment",
         ),
         (
+            bad(json!([{"kind": "promotion", "title": "秒杀", "minutes": 5,
+                        "flash": {"sku_id": 424242, "quota": 5, "price_fen": 100}}])),
+            422,
+            "validation_failed",
+            "no SKU 424242",
+        ),
+        (
+            bad(
+                json!([{"kind": "promotion", "title": "秒杀", "minutes": 5, "products": [product],
+                        "flash": {"sku_id": 1, "quota": 0, "price_fen": 100}}]),
+            ),
+            422,
+            "validation_failed",
+            "segments[0].flash.quota",
+        ),
+        (
             bad(json!([{"kind": "dance", "title": "x", "minutes": 1}])),
             422,
             "validation_failed",
@@ -449,6 +465,9 @@ async fn the_live_run_follows_the_script_and_the_review_sets_plan_against_actual
     assert_error(&app.post(&advance, &ctl, json!({})).await, 409, "conflict");
     let mut intro = seg("product_intro", "讲解口红", 20);
     intro["products"] = json!([product]);
+    let (_, p) = app.get(&format!("/api/v1/products/{product}"), &op).await;
+    let sku = p["skus"][0]["id"].as_i64().unwrap();
+    intro["flash"] = json!({"sku_id": sku, "quota": 3, "price_fen": 9900});
     let (s, _) = app
         .put(
             &path,
@@ -459,6 +478,21 @@ async fn the_live_run_follows_the_script_and_the_review_sets_plan_against_actual
     assert_eq!(s, StatusCode::OK);
     let (_, script) = app.get(&path, &ctl).await;
     assert_eq!(script["products"][0]["in_bag"], true);
+    // The planned flash sale comes back whole, defaults filled, ready for the panel to launch.
+    assert_eq!(
+        script["segments"][1]["flash"],
+        json!({"sku_id": sku, "quota": 3, "price_fen": 9900, "per_customer": 1,
+               "members_only": false, "countdown_secs": 10, "duration_secs": 600})
+    );
+    // A flash sale whose SKU is not of the segment's products is refused.
+    let mut stray = seg("promotion", "秒杀", 5);
+    stray["flash"] = json!({"sku_id": sku, "quota": 3, "price_fen": 9900});
+    assert_error(
+        &app.put(&path, &op, json!({"base_version": 1, "segments": [stray]}))
+            .await,
+        422,
+        "validation_failed",
+    );
     assert_eq!(script["current"], Value::Null);
 
     let (s, run) = app.post(&advance, &ctl, json!({})).await;
