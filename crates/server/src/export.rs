@@ -68,3 +68,20 @@ pub fn xlsx(columns: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ApiError> {
         )
     })
 }
+
+/// A file to download: its type and the name the browser saves it under.
+pub fn download(body: Vec<u8>, mime: &str, name: &str) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

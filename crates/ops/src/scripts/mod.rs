@@ -438,27 +438,22 @@ impl Scripts {
     /// panel need beside it.
     pub async fn get(&self, session: i64, version: Option<i64>) -> Result<Script, OpsError> {
         let info = self.session(session).await?;
-        let row = match version {
-            Some(v) => sqlx::query(
-                "SELECT v.version, v.segments, v.total_minutes, COALESCE(a.nickname, a.username),
-                 v.edited_at FROM script_versions v LEFT JOIN accounts a ON a.id = v.edited_by
-                 WHERE v.session_id = $1 AND v.version = $2",
-            )
-            .bind(session)
-            .bind(v)
-            .fetch_optional(self.store.pool())
-            .await?
-            .ok_or_else(|| OpsError::NotFound(format!("version {v} of session {session}'s script")))
-            .map(Some)?,
-            None => sqlx::query(
-                "SELECT v.version, v.segments, v.total_minutes, COALESCE(a.nickname, a.username),
-                     v.edited_at FROM script_versions v LEFT JOIN accounts a ON a.id = v.edited_by
-                     WHERE v.session_id = $1 ORDER BY v.version DESC LIMIT 1",
-            )
-            .bind(session)
-            .fetch_optional(self.store.pool())
-            .await?,
-        };
+        // Version 0 reads the latest.
+        let row = sqlx::query(
+            "SELECT v.version, v.segments, v.total_minutes, COALESCE(a.nickname, a.username),
+             v.edited_at FROM script_versions v LEFT JOIN accounts a ON a.id = v.edited_by
+             WHERE v.session_id = $1 AND ($2 = 0 OR v.version = $2)
+             ORDER BY v.version DESC LIMIT 1",
+        )
+        .bind(session)
+        .bind(version.unwrap_or(0))
+        .fetch_optional(self.store.pool())
+        .await?;
+        if let (None, Some(v)) = (&row, version.filter(|v| *v != 0)) {
+            return Err(OpsError::NotFound(format!(
+                "version {v} of session {session}'s script"
+            )));
+        }
         let (version, segments, total, by, at) = match row {
             Some(r) => (
                 r.try_get::<i64, _>(0)?,

@@ -6,8 +6,7 @@ use crate::error::ErrorBody;
 use crate::extract::{Json, Path, Query};
 use crate::{ApiError, AppState};
 use axum::extract::{ConnectInfo, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sellstream_accounts::Role;
 use sellstream_analytics::list::{ListQuery, SessionList, Trend, TrendQuery};
 use sellstream_analytics::{AnalyticsError, Ingested, Live, PageBatch, Report};
@@ -94,20 +93,6 @@ pub async fn report(
     ))
 }
 
-fn download(body: Vec<u8>, mime: &str, name: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 async fn review_file(
     state: &AppState,
     staff: &Staff,
@@ -117,16 +102,16 @@ async fn review_file(
     staff.require(READERS)?;
     let r = state.analytics.report(id).await.map_err(domain)?;
     Ok(if xlsx {
-        download(
+        crate::export::download(
             sellstream_analytics::export::report_xlsx(&r).map_err(domain)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            format!("session-{id}-review.xlsx"),
+            &format!("session-{id}-review.xlsx"),
         )
     } else {
-        download(
+        crate::export::download(
             sellstream_analytics::export::report_csv(&r),
             "text/csv; charset=utf-8",
-            format!("session-{id}-review.csv"),
+            &format!("session-{id}-review.csv"),
         )
     })
 }

@@ -2,12 +2,11 @@
 //! planned units per bag product, a session's content sheet, and the calendar as iCalendar and XLSX.
 
 use crate::auth::Staff;
-use crate::export::Cell;
+use crate::export::{download, Cell};
 use crate::extract::{Json, Path, Query};
 use crate::{ApiError, AppState, ErrorBody};
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sellstream_accounts::Role;
 use sellstream_core::{ErrorCode, Timestamp};
 use sellstream_live::{LiveSession, SessionInput};
@@ -61,20 +60,6 @@ pub async fn calendar(
 ) -> Result<axum::Json<Calendar>, ApiError> {
     let f = filter(&staff, &q);
     Ok(axum::Json(state.planner.calendar(q.from, q.to, &f).await?))
-}
-
-fn download(body: Vec<u8>, mime: &str, name: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// The calendar as an iCalendar file to subscribe to or import (any staff).

@@ -5,8 +5,8 @@ use crate::auth::{Customer, Staff};
 use crate::extract::{Json, Path, Query};
 use crate::{ApiError, AppState, ErrorBody};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use sellstream_accounts::Role;
 use sellstream_commerce::orders::PaymentStarted;
 use sellstream_commerce::payment::PayMethod;
@@ -460,15 +460,9 @@ pub async fn export(
             "csv",
         )
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"orders-{stamp}.{ext}\""),
-            ),
-        ],
+    Ok(crate::export::download(
         body,
-    )
-        .into_response())
+        mime,
+        &format!("orders-{stamp}.{ext}"),
+    ))
 }
