@@ -88,6 +88,11 @@ export const REVIEW_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 export const SCRIPT_ROLES: Role[] = ['admin', 'operator', 'host']
 export const SCRIPT_RUN_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
 export const TEMPLATE_ROLES: Role[] = ['admin', 'operator']
+// 内容日历 (docs/calendar.md): every staff member reads the calendar and content sheets (a host who
+// holds no other role sees their own sessions); the planners (operator) move sessions and plan
+// units per product.
+export const PLAN_ROLES: Role[] = ['admin', 'operator']
+export const SEE_ALL_SESSIONS_ROLES: Role[] = ['admin', 'operator', 'controller', 'analyst', 'warehouse']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -113,4 +118,6 @@ export const can = {
   writeScripts: computed(() => hasAnyRole(SCRIPT_ROLES)),
   runScript: computed(() => hasAnyRole(SCRIPT_RUN_ROLES)),
   writeTemplates: computed(() => hasAnyRole(TEMPLATE_ROLES)),
+  plan: computed(() => hasAnyRole(PLAN_ROLES)),
+  seeAllSessions: computed(() => hasAnyRole(SEE_ALL_SESSIONS_ROLES)),
 }

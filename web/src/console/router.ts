@@ -35,6 +35,8 @@ export const router = createRouter({
           props: true,
           meta: { title: 'console.productForm.editTitle', menu: 'products' },
         },
+        // any staff member reads the calendar (a host alone sees their own sessions); operators and admins move sessions (the page knows)
+        { path: 'calendar', name: 'calendar', component: () => import('./pages/CalendarPage.vue'), meta: { title: 'console.menu.calendar', menu: 'calendar' } },
         { path: 'sessions', name: 'sessions', component: () => import('./pages/SessionsPage.vue'), meta: { title: 'console.menu.sessions', menu: 'sessions' } },
         {
           path: 'sessions/new',
@@ -63,6 +65,14 @@ export const router = createRouter({
           props: true,
           // any staff member reads a script; the page knows who writes
           meta: { title: 'console.scripts.title', menu: 'sessions' },
+        },
+        {
+          path: 'sessions/:id/content-sheet',
+          name: 'session-content-sheet',
+          component: () => import('./pages/SessionContentSheetPage.vue'),
+          props: true,
+          // any staff member reads a content sheet
+          meta: { title: 'console.contentSheet.title', menu: 'sessions' },
         },
         // any staff member reads the templates; operators and admins write them (the page knows)
         { path: 'script-templates', name: 'script-templates', component: () => import('./pages/ScriptTemplatesPage.vue'), meta: { title: 'console.menu.scriptTemplates', menu: 'script-templates' } },

@@ -20,3 +20,11 @@ export function channelLabel(i: T, code: string, serverName?: string | null): st
 export function platformLabel(i: T, platform: string): string {
   return i.te('enums.platform.' + platform) ? i.t('enums.platform.' + platform) : platform
 }
+/** How a session is presented (产品展示, 互动, 话题, 教程). */
+export function formatLabel(i: T, format: string): string {
+  return i.te('enums.format.' + format) ? i.t('enums.format.' + format) : format
+}
+/** What a calendar conflict is about: the host, the channel account or the stock. */
+export function conflictLabel(i: T, kind: string): string {
+  return i.te('enums.conflict.' + kind) ? i.t('enums.conflict.' + kind) : kind
+}

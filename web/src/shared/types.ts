@@ -123,12 +123,25 @@ export const SESSION_STATES: SessionState[] = ['scheduled', 'live', 'ended', 'ca
 export type SessionTheme = 'new_launch' | 'limited_discount' | 'festival_sale' | 'interactive_game' | 'custom'
 export const SESSION_THEMES: SessionTheme[] = ['new_launch', 'limited_discount', 'festival_sale', 'interactive_game', 'custom']
 
+/** How a session is presented (docs/calendar.md): 产品展示, 互动, 话题, 教程. */
+export type SessionFormat = 'showcase' | 'interactive' | 'topic' | 'tutorial'
+export const SESSION_FORMATS: SessionFormat[] = ['showcase', 'interactive', 'topic', 'tutorial']
+
+/** The server's bounds on a session's festival and promotion policy (422 beyond them). */
+export const FESTIVAL_MAX = 20
+export const POLICY_MAX = 500
+
 export const KNOWN_CHANNELS = ['own', 'taobao', 'douyin', 'kuaishou', 'wechat_channels']
 
 export interface Session {
   id: number
   title: string
   theme: SessionTheme
+  format: SessionFormat
+  /** The festival sale it belongs to (618, 双11…), if any. */
+  festival: string | null
+  /** The session's offer in words (满减, gifts, coupons); may be empty. */
+  promotion_policy: string
   channel: string
   host_id: number | null
   host_name: string | null
@@ -150,6 +163,10 @@ export interface Session {
 export interface SessionInput {
   title: string
   theme: SessionTheme
+  /** A PUT replaces these too: send what the session has. */
+  format: SessionFormat
+  festival: string | null
+  promotion_policy: string
   channel: string
   host_id: number | null
   scheduled_start: string
