@@ -766,6 +766,20 @@ impl Scripts {
         }
         let now = Timestamp::now().millis();
         let mut tx = self.store.begin_write().await?;
+        // Two controllers pressing "next" at once: the second finds the run already moved.
+        let running: Option<i64> = sqlx::query(
+            "SELECT position FROM script_runs WHERE session_id = $1 AND ended_at IS NULL",
+        )
+        .bind(session)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+        if running != script.current {
+            return Err(OpsError::Conflict(
+                "another controller moved the script just now: look again".into(),
+            ));
+        }
         sqlx::query(
             "UPDATE script_runs SET ended_at = $1 WHERE session_id = $2 AND ended_at IS NULL",
         )

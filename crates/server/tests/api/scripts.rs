@@ -518,6 +518,33 @@ async fn the_live_run_follows_the_script_and_the_review_sets_plan_against_actual
     // Asking for the running segment again changes nothing.
     let (_, same) = app.post(&advance, &ctl, json!({"to": 1})).await;
     assert_eq!(same["runs"].as_array().unwrap().len(), 2);
+    // Two controllers press "next" at once: one moves it, the other is told (or moves it on
+    // after); never two segments running, never one started twice.
+    let (a, b) = tokio::join!(
+        app.post(&advance, &ctl, json!({})),
+        app.post(&advance, &op, json!({}))
+    );
+    for (s, body) in [&a, &b] {
+        assert!(
+            *s == StatusCode::OK || *s == StatusCode::CONFLICT,
+            "{s} {body}"
+        );
+    }
+    let (_, raced) = app.get(&path, &ctl).await;
+    let runs = raced["runs"].as_array().unwrap();
+    assert!(runs.iter().filter(|r| r["ended_at"].is_null()).count() <= 1);
+    let positions: Vec<i64> = runs
+        .iter()
+        .map(|r| r["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions[..3], [0, 1, 2], "{positions:?}");
+    assert!(
+        positions.len() == 3,
+        "segment 2 started once: {positions:?}"
+    );
+    // Back to the intro for the rest of the story.
+    let (s, back) = app.post(&advance, &ctl, json!({"to": 1})).await;
+    assert_eq!(s, StatusCode::OK, "{back}");
 
     app.post(
         &format!("/api/v1/sessions/{session}/transition"),
@@ -541,14 +568,25 @@ async fn the_live_run_follows_the_script_and_the_review_sets_plan_against_actual
     // (2 short); the closing never ran. Two comments in the intro, one in the opening.
     let t0 = 1_700_000_000_000_i64 - 1_700_000_000_000 % 60_000;
     let m = 60_000;
-    for (pos, start, end) in [(0, t0, t0 + 12 * m), (1, t0 + 12 * m, t0 + 30 * m)] {
+    sqlx::query("DELETE FROM script_runs WHERE session_id = $1")
+        .bind(session)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    for (pos, title, planned, start, end) in [
+        (0, "开场", 10, t0, t0 + 12 * m),
+        (1, "讲解口红", 20, t0 + 12 * m, t0 + 30 * m),
+    ] {
         sqlx::query(
-            "UPDATE script_runs SET started_at = $1, ended_at = $2 WHERE session_id = $3 AND position = $4",
+            "INSERT INTO script_runs (session_id, position, kind, title, planned_minutes, started_at, ended_at)
+             VALUES ($1, $2, 'custom', $3, $4, $5, $6)",
         )
-        .bind(start)
-        .bind(end)
         .bind(session)
         .bind(pos)
+        .bind(title)
+        .bind(planned)
+        .bind(start)
+        .bind(end)
         .execute(app.store.pool())
         .await
         .unwrap();
