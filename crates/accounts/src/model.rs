@@ -20,16 +20,19 @@ pub enum Role {
     Analyst,
     /// Stock and shipments.
     Warehouse,
+    /// Host recruitment: sees candidates' personal data (主播招聘).
+    TalentManager,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Admin,
         Role::Operator,
         Role::Host,
         Role::Controller,
         Role::Analyst,
         Role::Warehouse,
+        Role::TalentManager,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Role {
             Role::Controller => "controller",
             Role::Analyst => "analyst",
             Role::Warehouse => "warehouse",
+            Role::TalentManager => "talent_manager",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod platforms;
 pub mod poster;
 pub mod reviews;
 pub mod scripts;
+pub mod talent;
 
 pub use announce::Announcements;
 pub use brand::{Brand, BrandSettings};
@@ -23,3 +24,4 @@ pub use outbox::Outbox;
 pub use platforms::Platforms;
 pub use reviews::Reviews;
 pub use scripts::Scripts;
+pub use talent::Talent;

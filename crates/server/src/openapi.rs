@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "analytics", description = "Pages' event batches; the live dashboard, post-live review (JSON, CSV, XLSX), session list and trends"),
         (name = "moderation", description = "The banned-word list chat is checked against"),
         (name = "platforms", description = "The platform-choice assistant: profiles with sources, a ranking explained line by line, the mix"),
+        (name = "hosts", description = "Host recruitment: candidates, three rounds of scored interviews, decisions, hiring"),
         (name = "calendar", description = "The content calendar across channels: conflicts, moving sessions, planned units, content sheets, iCalendar and XLSX"),
         (name = "scripts", description = "Run-of-show scripts: versions and their diff, templates, pasted scripts split into segments, the live run of segments, keyword auto-replies"),
         (name = "compliance", description = "The advertising-law (广告法) check of scripts, product copy, announcements and coupons, and its rules"),

@@ -78,6 +78,8 @@ pub struct AppState {
     pub announce: sellstream_ops::Announcements,
     /// Messages to customers and systems, delivered with retries.
     pub outbox: sellstream_ops::Outbox,
+    /// Host recruitment.
+    pub talent: sellstream_ops::Talent,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -141,6 +143,7 @@ impl AppState {
             scripts: sellstream_ops::Scripts::new(store.clone(), compliance),
             planner: sellstream_ops::Planner::new(store.clone()),
             announce: sellstream_ops::Announcements::new(store.clone()),
+            talent: sellstream_ops::Talent::new(store.clone()),
             outbox: {
                 use sellstream_ops::outbox::{LogSender, Sender};
                 let extra: Vec<Arc<dyn Sender>> = if config.log_sms_email {

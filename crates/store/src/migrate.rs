@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_scripts"),
     migration!(14, "0014_calendar"),
     migration!(15, "0015_announce"),
+    migration!(16, "0016_talent"),
 ];
 
 #[derive(Debug, Default)]

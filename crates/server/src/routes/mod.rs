@@ -25,6 +25,7 @@ pub mod room;
 pub mod scripts;
 pub mod sessions;
 pub mod staff;
+pub mod talent;
 
 use crate::openapi::ApiDoc;
 use crate::AppState;
@@ -64,6 +65,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(announce::delete_webhook))
         .routes(routes!(announce::ping_webhook))
         .routes(routes!(announce::outbox))
+        .routes(routes!(talent::config, talent::set_config))
+        .routes(routes!(talent::board, talent::create))
+        .routes(routes!(talent::get, talent::update, talent::remove))
+        .routes(routes!(talent::schedule))
+        .routes(routes!(talent::my_interviews))
+        .routes(routes!(talent::score))
+        .routes(routes!(talent::decide))
         .routes(routes!(calendar::calendar))
         .routes(routes!(calendar::calendar_ics))
         .routes(routes!(calendar::calendar_xlsx))

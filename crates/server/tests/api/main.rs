@@ -19,3 +19,4 @@ mod room;
 mod scripts;
 mod sessions;
 mod staff;
+mod talent;

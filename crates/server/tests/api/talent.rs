@@ -1,0 +1,419 @@
+//! Host recruitment: a candidate through three rounds to hire, with the refusals on the way.
+
+use crate::common::{assert_error, TestApp};
+use reqwest::{Method, StatusCode};
+use sellstream_accounts::Role;
+use sellstream_core::Timestamp;
+use serde_json::{json, Value};
+
+fn sheet(v: [i64; 5]) -> Value {
+    json!({"scores": {"image": v[0], "expression": v[1], "adaptability": v[2],
+                      "product_knowledge": v[3], "rapport": v[4]}, "notes": "镜头感好"})
+}
+
+async fn a_candidate_goes_through_three_rounds_to_be_hired(app: TestApp) {
+    let tm = app.staff("hrm", &[Role::TalentManager]).await;
+    let iv1 = app.staff("ivan", &[Role::Operator]).await;
+    let iv2 = app.staff("iris", &[Role::Host]).await;
+    let me = |t: &str| {
+        let t = t.to_owned();
+        let app = &app;
+        async move {
+            app.get("/api/v1/auth/me", &t).await.1["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (iv1_id, iv2_id) = (me(&iv1).await, me(&iv2).await);
+
+    let new = json!({"name": "林小满", "phone": "138 0000 1111", "email": "Xiaoman@Example.com",
+                     "cv_url": "https://example.com/cv.pdf", "video_url": "https://example.com/demo.mp4",
+                     "categories": ["美妆", "服饰"], "source": "内推", "consent": true});
+    let (s, c) = app.post("/api/v1/candidates", &tm, new.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(
+        (&c["stage"], &c["phone"]),
+        (&json!("initial"), &json!("138 0000 1111"))
+    );
+    assert_eq!(c["email"], "xiaoman@example.com");
+
+    // Duplicates by phone digits or email, whatever the spelling; consent and a way to reach them.
+    for (body, code) in [
+        (
+            json!({"name": "别人", "phone": "13800001111", "consent": true}),
+            "already_exists",
+        ),
+        (
+            json!({"name": "别人", "email": "XIAOMAN@example.com", "consent": true}),
+            "already_exists",
+        ),
+        (
+            json!({"name": "别人", "phone": "13900002222", "consent": false}),
+            "validation_failed",
+        ),
+        (
+            json!({"name": "别人", "consent": true}),
+            "validation_failed",
+        ),
+        (
+            json!({"name": "", "phone": "13900002222", "consent": true}),
+            "validation_failed",
+        ),
+        (
+            json!({"name": "别人", "email": "not-an-email", "consent": true}),
+            "validation_failed",
+        ),
+    ] {
+        let e = app.post("/api/v1/candidates", &tm, body).await;
+        assert_eq!(e.1["error"]["code"], code, "{}", e.1);
+    }
+    assert_error(
+        &app.post("/api/v1/candidates", &iv1, new.clone()).await,
+        403,
+        "forbidden",
+    );
+    assert_error(&app.get("/api/v1/candidates", &iv1).await, 403, "forbidden");
+    let (_, board) = app.get("/api/v1/candidates", &tm).await;
+    assert_eq!(board["counts"]["initial"], 1);
+
+    // Interviews: an interviewer sees nothing until booked, then only what judging needs.
+    assert_error(
+        &app.get(&format!("/api/v1/candidates/{id}"), &iv1).await,
+        404,
+        "not_found",
+    );
+    let t = Timestamp::now().plus_seconds(86_400);
+    let book = |who: i64, from: i64, mins: i64| {
+        json!({"interviewer_id": who, "starts_at": t.plus_seconds(from * 60).to_string(),
+               "ends_at": t.plus_seconds((from + mins) * 60).to_string(), "place": "3 楼直播间"})
+    };
+    let path = format!("/api/v1/candidates/{id}/interviews");
+    let (s, i1) = app.post(&path, &tm, book(iv1_id, 0, 30)).await;
+    assert_eq!(s, StatusCode::CREATED, "{i1}");
+    assert_eq!(i1["round"], "initial");
+    // The candidate cannot be in two interviews at once; a second interviewer joins later.
+    assert_error(
+        &app.post(&path, &tm, book(iv2_id, 15, 30)).await,
+        409,
+        "conflict",
+    );
+    let (s, _) = app.post(&path, &tm, book(iv2_id, 30, 30)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, other) = app
+        .post(
+            "/api/v1/candidates",
+            &tm,
+            json!({"name": "周周", "phone": "13700003333", "consent": true}),
+        )
+        .await;
+    let other_id = other["id"].as_i64().unwrap();
+    let e = app
+        .post(
+            &format!("/api/v1/candidates/{other_id}/interviews"),
+            &tm,
+            book(iv1_id, 10, 30),
+        )
+        .await;
+    assert_error(&e, 409, "conflict");
+    assert!(e.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("interviewer"));
+    assert_error(
+        &app.post(
+            &path,
+            &tm,
+            json!({"interviewer_id": iv1_id, "starts_at": t.to_string(),
+                                     "ends_at": t.plus_seconds(-60).to_string()}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    let (s, seen) = app.get(&format!("/api/v1/candidates/{id}"), &iv1).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (
+            &seen["phone"],
+            &seen["email"],
+            &seen["personal_hidden"],
+            &seen["log"]
+        ),
+        (&Value::Null, &Value::Null, &json!(true), &json!([]))
+    );
+    assert_eq!(
+        seen["video_url"], "https://example.com/demo.mp4",
+        "judging needs the demo"
+    );
+    let (_, mine) = app.get("/api/v1/interviews/mine", &iv1).await;
+    assert_eq!(mine["items"][0]["candidate_id"], id);
+
+    // Score sheets: every criterion, on the scale, known criteria only.
+    let scores = format!("/api/v1/candidates/{id}/scores");
+    let mut partial = sheet([7, 7, 7, 7, 7]);
+    partial["scores"].as_object_mut().unwrap().remove("rapport");
+    for (body, words) in [
+        (partial, "scores.rapport"),
+        (sheet([7, 7, 11, 7, 7]), "scores.adaptability"),
+        (sheet([7, 7, 0, 7, 7]), "scores.adaptability"),
+        (
+            json!({"scores": {"image": 7, "expression": 7, "adaptability": 7, "product_knowledge": 7,
+                              "rapport": 7, "charm": 9}}),
+            "no criterion charm",
+        ),
+    ] {
+        let e = app.post(&scores, &iv1, body).await;
+        assert_error(&e, 422, "validation_failed");
+        assert!(
+            e.1["error"]["message"].as_str().unwrap().contains(words),
+            "{}",
+            e.1
+        );
+    }
+    let (s, sh) = app.post(&scores, &iv1, sheet([8, 7, 7, 6, 8])).await;
+    assert_eq!(s, StatusCode::OK, "{sh}");
+    assert_eq!(sh["weighted"], 7.2);
+    assert_error(
+        &app.post(
+            &format!("/api/v1/candidates/{other_id}/scores"),
+            &iv2,
+            sheet([7; 5]),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+
+    // Decisions: every booked interviewer's sheet first, a reason, no skipped round.
+    let decide = format!("/api/v1/candidates/{id}/decisions");
+    let e = app
+        .post(
+            &decide,
+            &tm,
+            json!({"decision": "advance", "reason": "形象好"}),
+        )
+        .await;
+    assert_error(&e, 422, "validation_failed");
+    assert!(
+        e.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("iris nick"),
+        "{}",
+        e.1
+    );
+    app.post(&scores, &iv2, sheet([7, 8, 7, 7, 7])).await;
+    assert_error(
+        &app.post(&decide, &tm, json!({"decision": "advance", "reason": " "}))
+            .await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.post(
+            &decide,
+            &tm,
+            json!({"decision": "hire", "reason": "直接录用"}),
+        )
+        .await,
+        409,
+        "conflict",
+    );
+    assert_error(
+        &app.post(
+            &decide,
+            &iv1,
+            json!({"decision": "advance", "reason": "好"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    let (s, c) = app
+        .post(
+            &decide,
+            &tm,
+            json!({"decision": "advance", "reason": "初试：镜头感与表达俱佳"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["stage"], "second");
+    assert_eq!(c["decisions"][0]["average"], 7.2);
+
+    // Second round: below the threshold (6.5) the candidate cannot go on; a rescore can.
+    let (_, low) = app.post(&scores, &tm, sheet([6, 6, 6, 6, 6])).await;
+    assert_eq!(low["round"], "second");
+    let e = app
+        .post(
+            &decide,
+            &tm,
+            json!({"decision": "advance", "reason": "复试通过"}),
+        )
+        .await;
+    assert_error(&e, 422, "validation_failed");
+    assert!(e.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("below its threshold 6.50"));
+    app.post(&scores, &tm, sheet([8, 8, 7, 7, 8])).await;
+    let (_, c) = app
+        .post(
+            &decide,
+            &tm,
+            json!({"decision": "advance", "reason": "复试：控场稳定"}),
+        )
+        .await;
+    assert_eq!(c["stage"], "final");
+
+    // Final: hire (never "advance"), which makes the host's account.
+    app.post(&scores, &tm, sheet([8, 8, 8, 8, 8])).await;
+    assert_error(
+        &app.post(&decide, &tm, json!({"decision": "advance", "reason": "x"}))
+            .await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.post(
+            &decide,
+            &tm,
+            json!({"decision": "hire", "reason": "终试通过"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    let (s, hired) = app
+        .post(
+            &decide,
+            &tm,
+            json!({"decision": "hire", "reason": "终试：综合 8 分，录用",
+                   "host_account": {"username": "xiaoman", "nickname": "小满", "password": "host-pass-123"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{hired}");
+    assert_eq!(hired["stage"], "hired");
+    let host_token = app.login("xiaoman", "host-pass-123").await;
+    let (_, who) = app.get("/api/v1/auth/me", &host_token).await;
+    assert_eq!(who["roles"], json!(["host"]));
+    assert_eq!(hired["host_account_id"], who["id"]);
+    let decisions: Vec<&str> = hired["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["advance", "advance", "hire"]);
+    let actions: Vec<&str> = hired["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions.first(), Some(&"created"));
+    assert_eq!(actions.iter().filter(|a| **a == "decided").count(), 3);
+    assert!(actions.contains(&"interview_scheduled") && actions.contains(&"scored"));
+    assert_error(
+        &app.post(&scores, &tm, sheet([8; 5])).await,
+        409,
+        "conflict",
+    );
+    assert_error(
+        &app.post(&decide, &tm, json!({"decision": "reject", "reason": "x"}))
+            .await,
+        409,
+        "conflict",
+    );
+
+    // Removal on request: no history → gone; history → anonymised, scores kept.
+    let (_, fresh) = app
+        .post(
+            "/api/v1/candidates",
+            &tm,
+            json!({"name": "路人", "email": "a@b.cn", "consent": true}),
+        )
+        .await;
+    let fresh_id = fresh["id"].as_i64().unwrap();
+    let (s, r) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/candidates/{fresh_id}"),
+            Some(&tm),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(r, json!({"deleted": true, "anonymised": false}));
+    assert_error(
+        &app.get(&format!("/api/v1/candidates/{fresh_id}"), &tm)
+            .await,
+        404,
+        "not_found",
+    );
+    let (_, r) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/candidates/{id}"),
+            Some(&tm),
+            None,
+        )
+        .await;
+    assert_eq!(r, json!({"deleted": false, "anonymised": true}));
+    let (_, anon) = app.get(&format!("/api/v1/candidates/{id}"), &tm).await;
+    assert_eq!(anon["name"], format!("已匿名 #{id}"));
+    assert_eq!(
+        (&anon["phone"], &anon["email"], &anon["cv_url"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
+    assert_eq!(anon["anonymised"], true);
+    assert_eq!(anon["decisions"].as_array().unwrap().len(), 3);
+    assert!(anon["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["notes"] == ""));
+    // The phone is free again.
+    let (s, _) = app.post("/api/v1/candidates", &tm, new).await;
+    assert_eq!(s, StatusCode::CREATED);
+}
+
+async fn weights_and_thresholds_are_editable_within_their_rules(app: TestApp) {
+    let tm = app.staff("hrm", &[Role::TalentManager]).await;
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let (s, cfg) = app.get("/api/v1/talent/config", &op).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(cfg["weights"]["image"], 20);
+    assert_eq!(cfg["thresholds"]["final"], 7.0);
+    let mut looks = cfg.clone();
+    looks["weights"]["image"] = json!(40);
+    looks["weights"]["rapport"] = json!(0);
+    let (s, saved) = app.put("/api/v1/talent/config", &tm, looks.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    let (_, again) = app.get("/api/v1/talent/config", &op).await;
+    assert_eq!(again, looks);
+    let mut bad = looks.clone();
+    bad["weights"]["rapport"] = json!(10);
+    assert_error(
+        &app.put("/api/v1/talent/config", &tm, bad).await,
+        422,
+        "validation_failed",
+    );
+    let mut bad = looks.clone();
+    bad["thresholds"]["initial"] = json!(0.5);
+    assert_error(
+        &app.put("/api/v1/talent/config", &tm, bad).await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.put("/api/v1/talent/config", &op, looks).await,
+        403,
+        "forbidden",
+    );
+}
+
+crate::on_both_backends!(
+    a_candidate_goes_through_three_rounds_to_be_hired,
+    weights_and_thresholds_are_editable_within_their_rules,
+);
