@@ -80,6 +80,8 @@ pub struct AppState {
     pub outbox: sellstream_ops::Outbox,
     /// Host recruitment.
     pub talent: sellstream_ops::Talent,
+    /// Host profiles and the compliance side of their records.
+    pub hosts: sellstream_ops::Hosts,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -140,10 +142,11 @@ impl AppState {
             compliance: compliance.clone(),
             platforms: sellstream_ops::Platforms::new(store.clone()),
             reviews: sellstream_ops::Reviews::new(store.clone()),
-            scripts: sellstream_ops::Scripts::new(store.clone(), compliance),
+            scripts: sellstream_ops::Scripts::new(store.clone(), compliance.clone()),
             planner: sellstream_ops::Planner::new(store.clone()),
             announce: sellstream_ops::Announcements::new(store.clone()),
             talent: sellstream_ops::Talent::new(store.clone()),
+            hosts: sellstream_ops::Hosts::new(store.clone(), compliance.clone()),
             outbox: {
                 use sellstream_ops::outbox::{LogSender, Sender};
                 let extra: Vec<Arc<dyn Sender>> = if config.log_sms_email {

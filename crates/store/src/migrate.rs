@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_calendar"),
     migration!(15, "0015_announce"),
     migration!(16, "0016_talent"),
+    migration!(17, "0017_host_profiles"),
 ];
 
 #[derive(Debug, Default)]

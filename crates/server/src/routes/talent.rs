@@ -6,6 +6,8 @@ use crate::{ApiError, AppState, ErrorBody};
 use axum::extract::State;
 use axum::http::StatusCode;
 use sellstream_accounts::{NewStaff, Role};
+use sellstream_core::Timestamp;
+use sellstream_ops::hosts::{HostProfile, ProfileInput};
 use sellstream_ops::talent::{
     Candidate, CandidateInput, DecisionInput, Interview, InterviewInput, Reader, ScoreInput,
     ScoreSheet, TalentConfig,
@@ -267,7 +269,231 @@ pub async fn decide(
         ),
         _ => None,
     };
-    Ok(axum::Json(
-        state.talent.decide(id, decision, by, host).await?,
-    ))
+    let decided = state.talent.decide(id, decision, by, host).await?;
+    if let Some(account) = host {
+        state.hosts.from_candidate(account, id).await?;
+    }
+    Ok(axum::Json(decided))
+}
+
+/// Who reads host profiles (without real names unless talent manager).
+const PROFILE_READERS: &[Role] = &[Role::TalentManager, Role::Operator, Role::Analyst];
+
+#[derive(Serialize, ToSchema)]
+pub struct ProfileList {
+    pub items: Vec<HostProfile>,
+}
+
+/// Every host with verification, categories and contract status (talent manager, operator,
+/// analyst; real names for talent managers only).
+#[utoipa::path(get, path = "/api/v1/host-profiles", tag = "hosts",
+    responses((status = 200, body = ProfileList)))]
+pub async fn profiles(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<axum::Json<ProfileList>, ApiError> {
+    staff.require(PROFILE_READERS)?;
+    Ok(axum::Json(ProfileList {
+        items: state.hosts.list(staff.0.has_any_role(MANAGERS)).await?,
+    }))
+}
+
+/// One host's profile (talent manager, operator, analyst; the host themself).
+#[utoipa::path(get, path = "/api/v1/host-profiles/{account_id}", tag = "hosts",
+    params(("account_id" = i64, Path)),
+    responses((status = 200, body = HostProfile), (status = 404, body = ErrorBody)))]
+pub async fn profile(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(account): Path<i64>,
+) -> Result<axum::Json<HostProfile>, ApiError> {
+    let own = staff.0.id == account;
+    if !own {
+        staff.require(PROFILE_READERS)?;
+    }
+    let personal = own || staff.0.has_any_role(MANAGERS);
+    Ok(axum::Json(state.hosts.get(account, personal).await?))
+}
+
+/// Write a host's profile: real-name verification as checked by a person, categories, contract
+/// dates (talent manager).
+#[utoipa::path(put, path = "/api/v1/host-profiles/{account_id}", tag = "hosts",
+    params(("account_id" = i64, Path)), request_body = ProfileInput,
+    responses((status = 200, body = HostProfile), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save_profile(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(account): Path<i64>,
+    Json(input): Json<ProfileInput>,
+) -> Result<axum::Json<HostProfile>, ApiError> {
+    let by = staff.require(MANAGERS)?.id;
+    Ok(axum::Json(state.hosts.save(account, input, by).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecordQuery {
+    /// Sessions started from (RFC 3339); default 90 days ago.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// sessions, hours_live, gmv_fen, avg_viewers, peak_viewers, conversion, avg_watch_ms or
+    /// compliance_hits (default gmv_fen).
+    pub sort: Option<String>,
+    /// desc (default) or asc.
+    pub order: Option<String>,
+}
+
+/// A host's figures from their real sessions.
+#[derive(Serialize, ToSchema)]
+pub struct HostRecord {
+    pub host_id: i64,
+    pub name: String,
+    /// Sessions behind every figure: below 3 the figures are a small sample.
+    pub sessions: i64,
+    pub small_sample: bool,
+    pub hours_live: f64,
+    pub gmv_fen: i64,
+    /// Average concurrent viewers (watch time ÷ time live).
+    pub avg_viewers: Option<f64>,
+    pub peak_viewers: i64,
+    /// Paying viewers ÷ viewers (UV).
+    pub conversion: Option<f64>,
+    pub avg_watch_ms: Option<i64>,
+    /// Advertising-law hits in the latest scripts of their sessions in the range, and how many
+    /// of those sessions had a script.
+    pub compliance_hits: i64,
+    pub scripted_sessions: i64,
+    pub verification: String,
+    pub contract_status: String,
+    /// Place in the ranking by `sort`, 1 first.
+    pub rank: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HostRecords {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub sort: String,
+    pub items: Vec<HostRecord>,
+}
+
+/// Hosts ranked by any of their figures from real sessions, each with the session count behind
+/// it (talent manager, operator, analyst; a host sees their own row).
+#[utoipa::path(get, path = "/api/v1/hosts/records", tag = "hosts", params(RecordQuery),
+    responses((status = 200, body = HostRecords), (status = 422, body = ErrorBody)))]
+pub async fn records(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<RecordQuery>,
+) -> Result<axum::Json<HostRecords>, ApiError> {
+    let sees_all = staff.0.has_any_role(PROFILE_READERS);
+    if !sees_all && !staff.0.roles.contains(&Role::Host) {
+        staff.require(PROFILE_READERS)?;
+    }
+    let to = q.to.unwrap_or_else(Timestamp::now);
+    let from = q.from.unwrap_or_else(|| to.plus_seconds(-90 * 86_400));
+    if to.millis() <= from.millis() {
+        return Err(ApiError::new(
+            sellstream_core::ErrorCode::ValidationFailed,
+            "to: must be after from",
+        ));
+    }
+    let sort = q.sort.unwrap_or_else(|| "gmv_fen".into());
+    const SORTS: [&str; 8] = [
+        "sessions",
+        "hours_live",
+        "gmv_fen",
+        "avg_viewers",
+        "peak_viewers",
+        "conversion",
+        "avg_watch_ms",
+        "compliance_hits",
+    ];
+    if !SORTS.contains(&sort.as_str()) {
+        return Err(ApiError::new(
+            sellstream_core::ErrorCode::ValidationFailed,
+            format!("sort: one of {}", SORTS.join(", ")),
+        ));
+    }
+    let asc = match q.order.as_deref() {
+        None | Some("desc") => false,
+        Some("asc") => true,
+        Some(_) => {
+            return Err(ApiError::new(
+                sellstream_core::ErrorCode::ValidationFailed,
+                "order: asc or desc",
+            ))
+        }
+    };
+    let trend = state
+        .analytics
+        .trend(&sellstream_analytics::list::TrendQuery {
+            by: Some("host".into()),
+            from: Some(from.millis()),
+            to: Some(to.millis()),
+            ..Default::default()
+        })
+        .await
+        .map_err(ApiError::from_domain)?;
+    let hits = state
+        .hosts
+        .compliance_hits(from.millis(), to.millis())
+        .await?;
+    let mut items: Vec<HostRecord> = Vec::new();
+    for p in state.hosts.list(false).await? {
+        let row = trend
+            .rows
+            .iter()
+            .find(|r| r.key == p.account_id.to_string());
+        let (h, scripted) = hits.get(&p.account_id).copied().unwrap_or((0, 0));
+        let m = row.map(|r| &r.metrics);
+        let sessions = row.map_or(0, |r| r.sessions);
+        items.push(HostRecord {
+            host_id: p.account_id,
+            name: p.nickname.clone(),
+            sessions,
+            small_sample: sessions < 3,
+            hours_live: m.map_or(0.0, |m| {
+                (m.duration_ms as f64 / 3_600_000.0 * 10.0).round() / 10.0
+            }),
+            gmv_fen: m.map_or(0, |m| m.gmv_fen),
+            avg_viewers: m.and_then(|m| m.acu),
+            peak_viewers: m.map_or(0, |m| m.pcu),
+            conversion: m.and_then(|m| m.conversion),
+            avg_watch_ms: m.and_then(|m| m.avg_watch_ms),
+            compliance_hits: h,
+            scripted_sessions: scripted,
+            verification: p.verification,
+            contract_status: p.contract_status,
+            rank: 0,
+        });
+    }
+    let key = |r: &HostRecord| -> f64 {
+        match sort.as_str() {
+            "sessions" => r.sessions as f64,
+            "hours_live" => r.hours_live,
+            "gmv_fen" => r.gmv_fen as f64,
+            "avg_viewers" => r.avg_viewers.unwrap_or(f64::NEG_INFINITY),
+            "peak_viewers" => r.peak_viewers as f64,
+            "conversion" => r.conversion.unwrap_or(f64::NEG_INFINITY),
+            "avg_watch_ms" => r.avg_watch_ms.map_or(f64::NEG_INFINITY, |v| v as f64),
+            _ => r.compliance_hits as f64,
+        }
+    };
+    items.sort_by(|a, b| {
+        let o = key(a).total_cmp(&key(b));
+        (if asc { o } else { o.reverse() }).then(a.host_id.cmp(&b.host_id))
+    });
+    for (i, r) in items.iter_mut().enumerate() {
+        r.rank = i + 1;
+    }
+    if !sees_all {
+        items.retain(|r| r.host_id == staff.0.id);
+    }
+    Ok(axum::Json(HostRecords {
+        from,
+        to,
+        sort,
+        items,
+    }))
 }

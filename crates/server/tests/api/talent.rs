@@ -314,6 +314,96 @@ async fn a_candidate_goes_through_three_rounds_to_be_hired(app: TestApp) {
     assert_eq!(actions.first(), Some(&"created"));
     assert_eq!(actions.iter().filter(|a| **a == "decided").count(), 3);
     assert!(actions.contains(&"interview_scheduled") && actions.contains(&"scored"));
+    // The new host's profile starts from the candidate: name and categories carried over.
+    let host_id = who["id"].as_i64().unwrap();
+    let prof = format!("/api/v1/host-profiles/{host_id}");
+    let (s, p) = app.get(&prof, &tm).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        (
+            &p["real_name"],
+            &p["categories"],
+            &p["verification"],
+            &p["candidate_id"]
+        ),
+        (
+            &json!("林小满"),
+            &json!(["美妆", "服饰"]),
+            &json!("unverified"),
+            &json!(id)
+        )
+    );
+    let (_, listed) = app.get("/api/v1/host-profiles", &iv1).await;
+    let row = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["account_id"] == host_id)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        row["real_name"],
+        Value::Null,
+        "real names are for talent managers"
+    );
+    let soon = (time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .date()
+        + time::Duration::days(10))
+    .to_string();
+    for (body, words) in [
+        (
+            json!({"verification": "verified", "real_name": ""}),
+            "real_name",
+        ),
+        (
+            json!({"verification": "rejected", "real_name": "林小满"}),
+            "verification_note",
+        ),
+        (
+            json!({"verification": "checked", "real_name": "林小满"}),
+            "verification",
+        ),
+        (
+            json!({"verification": "submitted", "contract_start": "2026-12-01", "contract_end": "2026-11-01"}),
+            "contract_end",
+        ),
+        (
+            json!({"verification": "submitted", "contract_end": "next year"}),
+            "contract_end",
+        ),
+    ] {
+        let e = app.put(&prof, &tm, body).await;
+        assert_error(&e, 422, "validation_failed");
+        assert!(
+            e.1["error"]["message"].as_str().unwrap().starts_with(words),
+            "{}",
+            e.1
+        );
+    }
+    let (s, p) = app
+        .put(
+            &prof,
+            &tm,
+            json!({"verification": "verified", "real_name": "林小满", "verification_note": "身份证原件已核对",
+                   "categories": ["美妆"], "contract_start": "2026-01-01", "contract_end": soon}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        (&p["verified_by"], &p["contract_status"]),
+        (&json!("hrm nick"), &json!("expiring"))
+    );
+    assert_eq!(p["days_left"], 10);
+    assert_error(
+        &app.put(&prof, &iv1, json!({"verification": "unverified"}))
+            .await,
+        403,
+        "forbidden",
+    );
+    let (_, own) = app.get(&prof, &host_token).await;
+    assert_eq!(own["real_name"], "林小满", "a host reads their own profile");
+
     assert_error(
         &app.post(&scores, &tm, sheet([8; 5])).await,
         409,
@@ -413,7 +503,100 @@ async fn weights_and_thresholds_are_editable_within_their_rules(app: TestApp) {
     );
 }
 
+async fn hosts_are_ranked_by_their_real_sessions_with_the_sample_size_shown(app: TestApp) {
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let mei = app.staff("mei", &[Role::Host]).await;
+    let jie = app.staff("jie", &[Role::Host]).await;
+    let wh = app.staff("wareh", &[Role::Warehouse]).await;
+    let id_of = |v: &Value| v["id"].as_i64().unwrap();
+    let mei_id = id_of(&app.get("/api/v1/auth/me", &mei).await.1);
+    let jie_id = id_of(&app.get("/api/v1/auth/me", &jie).await.1);
+    // Mei runs a session whose script has absolute claims; Jie has none yet.
+    let now = Timestamp::now();
+    let (_, s) = app
+        .post(
+            "/api/v1/sessions",
+            &op,
+            json!({"title": "美美专场", "theme": "custom", "host_id": mei_id,
+                   "scheduled_start": now.plus_seconds(-600).to_string(),
+                   "scheduled_end": now.plus_seconds(3000).to_string()}),
+        )
+        .await;
+    let session = id_of(&s);
+    let (st, _) = app
+        .put(
+            &format!("/api/v1/sessions/{session}/script"),
+            &op,
+            json!({"segments": [{"kind": "opening", "title": "开场", "minutes": 10, "text": "全网最低价，第一品牌"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    for to in ["live", "ended"] {
+        app.post(
+            &format!("/api/v1/sessions/{session}/transition"),
+            &op,
+            json!({"to": to}),
+        )
+        .await;
+    }
+    app.state.analytics.catch_up().await.unwrap();
+
+    let (s, rec) = app
+        .get("/api/v1/hosts/records?sort=compliance_hits", &op)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{rec}");
+    let items = rec["items"].as_array().unwrap();
+    assert_eq!(items[0]["host_id"], mei_id, "{rec}");
+    assert_eq!(items[0]["rank"], 1);
+    assert_eq!(
+        (
+            &items[0]["sessions"],
+            &items[0]["small_sample"],
+            &items[0]["scripted_sessions"]
+        ),
+        (&json!(1), &json!(true), &json!(1))
+    );
+    assert!(
+        items[0]["compliance_hits"].as_i64().unwrap() >= 2,
+        "{}",
+        items[0]
+    );
+    let jie_row = items.iter().find(|r| r["host_id"] == jie_id).unwrap();
+    assert_eq!(
+        (&jie_row["sessions"], &jie_row["compliance_hits"]),
+        (&json!(0), &json!(0))
+    );
+    let (_, asc) = app
+        .get("/api/v1/hosts/records?sort=compliance_hits&order=asc", &op)
+        .await;
+    assert_eq!(asc["items"][0]["host_id"], jie_id);
+    // A host sees their own row, with its rank among all.
+    let (_, own) = app.get("/api/v1/hosts/records?sort=sessions", &jie).await;
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (&own["items"][0]["host_id"], &own["items"][0]["rank"]),
+        (&json!(jie_id), &json!(2))
+    );
+    for bad in [
+        "sort=charm",
+        "order=sideways",
+        "from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z",
+    ] {
+        assert_error(
+            &app.get(&format!("/api/v1/hosts/records?{bad}"), &op).await,
+            422,
+            "validation_failed",
+        );
+    }
+    assert_error(
+        &app.get("/api/v1/hosts/records", &wh).await,
+        403,
+        "forbidden",
+    );
+}
+
 crate::on_both_backends!(
     a_candidate_goes_through_three_rounds_to_be_hired,
+    hosts_are_ranked_by_their_real_sessions_with_the_sample_size_shown,
     weights_and_thresholds_are_editable_within_their_rules,
 );
