@@ -14,6 +14,7 @@ pub mod poster;
 pub mod reviews;
 pub mod scripts;
 pub mod talent;
+pub mod training;
 
 pub use announce::Announcements;
 pub use brand::{Brand, BrandSettings};
@@ -27,3 +28,4 @@ pub use platforms::Platforms;
 pub use reviews::Reviews;
 pub use scripts::Scripts;
 pub use talent::Talent;
+pub use training::Training;

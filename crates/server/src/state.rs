@@ -82,6 +82,8 @@ pub struct AppState {
     pub talent: sellstream_ops::Talent,
     /// Host profiles and the compliance side of their records.
     pub hosts: sellstream_ops::Hosts,
+    /// Courses, enrolments, assessments and coaching.
+    pub training: sellstream_ops::Training,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -146,6 +148,7 @@ impl AppState {
             planner: sellstream_ops::Planner::new(store.clone()),
             announce: sellstream_ops::Announcements::new(store.clone()),
             talent: sellstream_ops::Talent::new(store.clone()),
+            training: sellstream_ops::Training::new(store.clone()),
             hosts: sellstream_ops::Hosts::new(store.clone(), compliance.clone()),
             outbox: {
                 use sellstream_ops::outbox::{LogSender, Sender};

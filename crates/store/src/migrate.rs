@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_announce"),
     migration!(16, "0016_talent"),
     migration!(17, "0017_host_profiles"),
+    migration!(18, "0018_training"),
 ];
 
 #[derive(Debug, Default)]

@@ -75,6 +75,17 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(talent::profiles))
         .routes(routes!(talent::profile, talent::save_profile))
         .routes(routes!(talent::records))
+        .routes(routes!(talent::courses, talent::create_course))
+        .routes(routes!(
+            talent::course,
+            talent::update_course,
+            talent::delete_course
+        ))
+        .routes(routes!(talent::enrol))
+        .routes(routes!(talent::attend))
+        .routes(routes!(talent::host_training))
+        .routes(routes!(talent::assessments, talent::assess))
+        .routes(routes!(talent::coaching))
         .routes(routes!(calendar::calendar))
         .routes(routes!(calendar::calendar_ics))
         .routes(routes!(calendar::calendar_xlsx))

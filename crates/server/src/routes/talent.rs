@@ -12,6 +12,9 @@ use sellstream_ops::talent::{
     Candidate, CandidateInput, DecisionInput, Interview, InterviewInput, Reader, ScoreInput,
     ScoreSheet, TalentConfig,
 };
+use sellstream_ops::training::{
+    AssessmentHistory, AssessmentInput, AttendanceInput, Course, CourseInput, Enrolment,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -496,4 +499,196 @@ pub async fn records(
         sort,
         items,
     }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CourseList {
+    pub items: Vec<Course>,
+}
+
+/// Training courses with their enrolments (any staff).
+#[utoipa::path(get, path = "/api/v1/courses", tag = "hosts",
+    responses((status = 200, body = CourseList)))]
+pub async fn courses(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<axum::Json<CourseList>, ApiError> {
+    Ok(axum::Json(CourseList {
+        items: state.training.courses().await?,
+    }))
+}
+
+/// Add a course on one of the plan's topics (talent manager). Titles are unique (409).
+#[utoipa::path(post, path = "/api/v1/courses", tag = "hosts", request_body = CourseInput,
+    responses((status = 201, body = Course), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_course(
+    State(state): State<AppState>,
+    staff: Staff,
+    Json(input): Json<CourseInput>,
+) -> Result<(StatusCode, axum::Json<Course>), ApiError> {
+    let by = staff.require(MANAGERS)?.id;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.training.save_course(None, input, by).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/courses/{id}", tag = "hosts", params(("id" = i64, Path)),
+    responses((status = 200, body = Course), (status = 404, body = ErrorBody)))]
+pub async fn course(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Course>, ApiError> {
+    Ok(axum::Json(state.training.course(id).await?))
+}
+
+/// Edit a course (talent manager).
+#[utoipa::path(put, path = "/api/v1/courses/{id}", tag = "hosts", params(("id" = i64, Path)),
+    request_body = CourseInput,
+    responses((status = 200, body = Course), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn update_course(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Json(input): Json<CourseInput>,
+) -> Result<axum::Json<Course>, ApiError> {
+    let by = staff.require(MANAGERS)?.id;
+    Ok(axum::Json(
+        state.training.save_course(Some(id), input, by).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/courses/{id}", tag = "hosts", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_course(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    staff.require(MANAGERS)?;
+    state.training.delete_course(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolInput {
+    pub host_ids: Vec<i64>,
+}
+
+/// Enrol hosts (talent manager); all or nothing, twice is once.
+#[utoipa::path(post, path = "/api/v1/courses/{id}/enrolments", tag = "hosts", params(("id" = i64, Path)),
+    request_body = EnrolInput,
+    responses((status = 200, body = Course), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn enrol(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Json(input): Json<EnrolInput>,
+) -> Result<axum::Json<Course>, ApiError> {
+    staff.require(MANAGERS)?;
+    Ok(axum::Json(state.training.enrol(id, &input.host_ids).await?))
+}
+
+/// Record attendance and completion (talent manager).
+#[utoipa::path(put, path = "/api/v1/courses/{id}/enrolments/{host_id}", tag = "hosts",
+    params(("id" = i64, Path), ("host_id" = i64, Path)), request_body = AttendanceInput,
+    responses((status = 200, body = Course), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn attend(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, host)): Path<(i64, i64)>,
+    Json(input): Json<AttendanceInput>,
+) -> Result<axum::Json<Course>, ApiError> {
+    staff.require(MANAGERS)?;
+    Ok(axum::Json(state.training.attend(id, host, input).await?))
+}
+
+fn may_read_host(staff: &Staff, host: i64) -> Result<(), ApiError> {
+    if staff.0.id == host {
+        return Ok(());
+    }
+    staff.require(PROFILE_READERS).map(|_| ())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TrainingList {
+    pub items: Vec<Enrolment>,
+}
+
+/// A host's courses with attendance and completion (talent manager, operator, analyst, the host).
+#[utoipa::path(get, path = "/api/v1/hosts/{id}/training", tag = "hosts", params(("id" = i64, Path)),
+    responses((status = 200, body = TrainingList)))]
+pub async fn host_training(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(host): Path<i64>,
+) -> Result<axum::Json<TrainingList>, ApiError> {
+    may_read_host(&staff, host)?;
+    Ok(axum::Json(TrainingList {
+        items: state.training.training_of(host).await?,
+    }))
+}
+
+/// A host's assessments oldest first (the trend), with coaching items (talent manager, operator,
+/// analyst, the host).
+#[utoipa::path(get, path = "/api/v1/hosts/{id}/assessments", tag = "hosts", params(("id" = i64, Path)),
+    responses((status = 200, body = AssessmentHistory)))]
+pub async fn assessments(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(host): Path<i64>,
+) -> Result<axum::Json<AssessmentHistory>, ApiError> {
+    may_read_host(&staff, host)?;
+    Ok(axum::Json(state.training.history(host).await?))
+}
+
+/// Assess a host for a period on the rubric (talent manager); weak criteria become coaching
+/// items. One assessment per period (409).
+#[utoipa::path(post, path = "/api/v1/hosts/{id}/assessments", tag = "hosts", params(("id" = i64, Path)),
+    request_body = AssessmentInput,
+    responses((status = 201, body = AssessmentHistory), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assess(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(host): Path<i64>,
+    Json(input): Json<AssessmentInput>,
+) -> Result<(StatusCode, axum::Json<AssessmentHistory>), ApiError> {
+    let by = staff.require(MANAGERS)?.id;
+    let weights = state.talent.config().await?.weights;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.training.assess(host, input, &weights, by).await?),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoachingDone {
+    pub done: bool,
+}
+
+/// Close or reopen a coaching item (talent manager, or the host it is for).
+#[utoipa::path(put, path = "/api/v1/coaching/{id}", tag = "hosts", params(("id" = i64, Path)),
+    request_body = CoachingDone,
+    responses((status = 200, body = AssessmentHistory), (status = 404, body = ErrorBody)))]
+pub async fn coaching(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Json(input): Json<CoachingDone>,
+) -> Result<axum::Json<AssessmentHistory>, ApiError> {
+    let manager = staff.0.has_any_role(MANAGERS);
+    if !manager && !staff.0.roles.contains(&Role::Host) {
+        staff.require(MANAGERS)?;
+    }
+    // A host closes only their own items: check before writing.
+    let history = state.training.history(staff.0.id).await?;
+    if !manager && !history.coaching.iter().any(|c| c.id == id) {
+        return Err(sellstream_ops::OpsError::NotFound(format!("coaching item {id}")).into());
+    }
+    let host = state.training.coaching_done(id, input.done).await?;
+    Ok(axum::Json(state.training.history(host).await?))
 }

@@ -595,8 +595,225 @@ async fn hosts_are_ranked_by_their_real_sessions_with_the_sample_size_shown(app:
     );
 }
 
+async fn courses_enrolment_and_assessments_with_coaching(app: TestApp) {
+    let tm = app.staff("hrm", &[Role::TalentManager]).await;
+    let mei = app.staff("mei", &[Role::Host]).await;
+    let jie = app.staff("jie", &[Role::Host]).await;
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let id_of = |v: &Value| v["id"].as_i64().unwrap();
+    let mei_id = id_of(&app.get("/api/v1/auth/me", &mei).await.1);
+    let jie_id = id_of(&app.get("/api/v1/auth/me", &jie).await.1);
+    let op_id = id_of(&app.get("/api/v1/auth/me", &op).await.1);
+
+    let course = json!({"title": "直播话术与控场", "topic": "communication", "delivery": "classroom",
+        "description": "开场、互动、逼单话术",
+        "materials": [{"kind": "text", "title": "话术清单", "content": "1. 欢迎语 2. 互动引导"},
+                      {"kind": "link", "title": "示范录像", "content": "https://example.com/demo"}]});
+    let (s, c) = app.post("/api/v1/courses", &tm, course.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cid = id_of(&c);
+    let mut dup = course.clone();
+    dup["title"] = json!("直播话术与控场 ");
+    assert_error(
+        &app.post("/api/v1/courses", &tm, dup).await,
+        409,
+        "already_exists",
+    );
+    for (field, value) in [
+        ("topic", json!("dancing")),
+        ("delivery", json!("by mail")),
+        (
+            "materials",
+            json!([{"kind": "link", "title": "x", "content": "javascript:alert(1)"}]),
+        ),
+    ] {
+        let mut bad = course.clone();
+        bad["title"] = json!("另一门课");
+        bad[field] = value;
+        assert_error(
+            &app.post("/api/v1/courses", &tm, bad).await,
+            422,
+            "validation_failed",
+        );
+    }
+    assert_error(
+        &app.post("/api/v1/courses", &op, course.clone()).await,
+        403,
+        "forbidden",
+    );
+
+    let enrol = format!("/api/v1/courses/{cid}/enrolments");
+    assert_error(
+        &app.post(&enrol, &tm, json!({"host_ids": [mei_id, op_id]}))
+            .await,
+        422,
+        "validation_failed",
+    );
+    let (_, c) = app.get(&format!("/api/v1/courses/{cid}"), &mei).await;
+    assert_eq!(c["enrolments"], json!([]), "all or nothing");
+    let (s, c) = app
+        .post(&enrol, &tm, json!({"host_ids": [mei_id, jie_id, mei_id]}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["enrolments"].as_array().unwrap().len(), 2);
+    let att = format!("/api/v1/courses/{cid}/enrolments/{mei_id}");
+    assert_error(
+        &app.put(&att, &tm, json!({"attended": false, "completed": true}))
+            .await,
+        422,
+        "validation_failed",
+    );
+    let (_, c) = app
+        .put(&att, &tm, json!({"attended": true, "completed": true}))
+        .await;
+    let mine = c["enrolments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["host_id"] == mei_id)
+        .unwrap()
+        .clone();
+    assert!(mine["attended_at"].is_string() && mine["completed_at"].is_string());
+    assert_error(
+        &app.put(
+            &format!("/api/v1/courses/{cid}/enrolments/{op_id}"),
+            &tm,
+            json!({"attended": true, "completed": false}),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    let (_, t) = app
+        .get(&format!("/api/v1/hosts/{mei_id}/training"), &mei)
+        .await;
+    assert_eq!(t["items"][0]["course"], "直播话术与控场");
+    assert_error(
+        &app.get(&format!("/api/v1/hosts/{jie_id}/training"), &mei)
+            .await,
+        403,
+        "forbidden",
+    );
+
+    // Assessments: weak criteria become coaching pointing at a course on the matching topic.
+    let path = format!("/api/v1/hosts/{mei_id}/assessments");
+    let rubric = |e: i64, r: i64, rest: i64| json!({"image": rest, "expression": e, "adaptability": rest, "product_knowledge": rest, "rapport": r});
+    let (s, h) = app
+        .post(
+            &path,
+            &tm,
+            json!({"period": "2026-10", "scores": rubric(4, 5, 8), "notes": "讲解节奏偏快"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{h}");
+    assert_eq!(h["items"][0]["overall"], 6.6);
+    let coaching: Vec<(String, Value)> = h["coaching"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["criterion"].as_str().unwrap().to_owned(),
+                c["course_id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        coaching,
+        vec![
+            ("expression".into(), json!(cid)),
+            ("rapport".into(), json!(cid))
+        ]
+    );
+    for (body, status, code) in [
+        (
+            json!({"period": "2026-10", "scores": rubric(7, 7, 7)}),
+            409,
+            "already_exists",
+        ),
+        (
+            json!({"period": "October", "scores": rubric(7, 7, 7)}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"period": "2026-11", "scores": rubric(7, 0, 7)}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"period": "2026-11", "scores": {"image": 7}}),
+            422,
+            "validation_failed",
+        ),
+    ] {
+        assert_error(&app.post(&path, &tm, body).await, status, code);
+    }
+    assert_error(
+        &app.post(
+            &format!("/api/v1/hosts/{op_id}/assessments"),
+            &tm,
+            json!({"period": "2026-11", "scores": rubric(7, 7, 7)}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.post(
+            &path,
+            &op,
+            json!({"period": "2026-11", "scores": rubric(7, 7, 7)}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    let (_, h) = app
+        .post(
+            &path,
+            &tm,
+            json!({"period": "2026-11", "scores": rubric(7, 7, 8)}),
+        )
+        .await;
+    assert_eq!(h["items"].as_array().unwrap().len(), 2);
+    assert_eq!(h["trend"], 1.0, "7.60 − 6.60: {h}");
+    // The host closes their own coaching item, not someone else's.
+    let item = h["coaching"][0]["id"].as_i64().unwrap();
+    assert_error(
+        &app.put(
+            &format!("/api/v1/coaching/{item}"),
+            &jie,
+            json!({"done": true}),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    let (s, h) = app
+        .put(
+            &format!("/api/v1/coaching/{item}"),
+            &mei,
+            json!({"done": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    assert!(h["coaching"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == item && c["done_at"].is_string()));
+    let (_, seen) = app.get(&path, &op).await;
+    assert_eq!(
+        seen["items"].as_array().unwrap().len(),
+        2,
+        "operators read assessments"
+    );
+}
+
 crate::on_both_backends!(
     a_candidate_goes_through_three_rounds_to_be_hired,
+    courses_enrolment_and_assessments_with_coaching,
     hosts_are_ranked_by_their_real_sessions_with_the_sample_size_shown,
     weights_and_thresholds_are_editable_within_their_rules,
 );
