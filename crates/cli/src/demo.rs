@@ -215,7 +215,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     // flags it for the planners to settle.
     sellstream_ops::Channels::new(store.clone())
         .create(sellstream_ops::NewChannel {
-            code: "douyin-main".into(),
+            code: "douyin-official".into(),
             platform: "douyin".into(),
             name: "抖音 · 拾光优选官方".into(),
             account: "shiguang_select".into(),
@@ -224,7 +224,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
         .await?;
     let mirror = sessions
         .create(SessionInput {
-            channel: "douyin-main".into(),
+            channel: "douyin-official".into(),
             promotion_policy: "抖音专享券 20 元".into(),
             ..plan(
                 "抖音同步 · 春季新品",

@@ -273,7 +273,8 @@ async fn serve_demo_prints_sign_ins_that_work_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(upcoming["total"], 3, "{upcoming}");
-    assert!(terminate(again).success());
+    let status = terminate(again);
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //   SELLSTREAM_BIN=/work/main/target/debug/sellstream node --test tests/e2e/calendar.test.mjs
 //
 // Starts the demo server, whose plans clash: 春季新品首发 · 轻运动穿搭 (own room) and 抖音同步 ·
-// 春季新品 (douyin-main) an hour apart with the same host, and 300 + 200 pairs of sneakers planned
+// 春季新品 (douyin-official) an hour apart with the same host, and 300 + 200 pairs of sneakers planned
 // against 410 in stock. The admin opens 内容日历 from the menu: the month shows the launch with a
 // conflict mark and the live session's 双11; its drawer names the host clash and leads to the other
 // session. In the week the Douyin session is dragged to a free day: the server has it there at the
@@ -90,7 +90,7 @@ test('calendar: conflicts, drag to reschedule, clash confirm, list, exports, con
     await chip.locator('[data-testid="cal-conflict-mark"]').waitFor()
     assert.equal(await page.locator(`[data-testid="cal-chip"][data-id="${live.id}"] [data-testid="cal-festival"]`).innerText(), '双11')
     assert.ok(Number(await byTestId(page, 'cal-conflicted').getAttribute('data-n')) >= 2, 'the conflict count')
-    assert.equal(await page.locator('[data-testid="cal-legend"] [data-channel="douyin-main"]').count(), 1, 'the legend names the Douyin account')
+    assert.equal(await page.locator('[data-testid="cal-legend"] [data-channel="douyin-official"]').count(), 1, 'the legend names the Douyin account')
 
     // ---- the drawer: the host clash, leading to the other session ----
     await chip.click()
@@ -191,7 +191,7 @@ test('calendar: conflicts, drag to reschedule, clash confirm, list, exports, con
     await until('shown where it was', 10_000, async () => (await mirrorNow.first().getAttribute('data-day').catch(() => null)) === movedTo || (await mirrorNow.count()) === 0)
 
     // ---- a channel filter ----
-    await page.goto(`${server.url}/console/calendar?view=month&date=${movedTo}&channel=douyin-main`)
+    await page.goto(`${server.url}/console/calendar?view=month&date=${movedTo}&channel=douyin-official`)
     await page.locator('[data-testid="calendar-page"][data-loading="0"]').waitFor()
     await page.locator(`[data-testid="cal-chip"][data-id="${mirror.id}"]`).waitFor()
     assert.equal(await page.locator(`[data-testid="cal-chip"][data-id="${launch.id}"]`).count(), 0, 'the launch is on another channel')
