@@ -69,6 +69,22 @@ fn yuan(fen: i64) -> String {
     }
 }
 
+/// The QR code's own `<svg>`, without its XML declaration, placed at (x, y) in a `size` square:
+/// its width and height are replaced (an attribute twice makes the whole poster ill-formed).
+fn nest(svg: &str, x: u32, y: u32, size: u32) -> String {
+    let svg = svg.find("<svg").map_or(svg, |i| &svg[i..]);
+    let end = svg.find('>').unwrap_or(svg.len());
+    let (open, rest) = svg.split_at(end);
+    let mut attrs = String::new();
+    for w in open.trim_start_matches("<svg").split_whitespace() {
+        if !(w.starts_with("width=") || w.starts_with("height=")) {
+            attrs.push(' ');
+            attrs.push_str(w);
+        }
+    }
+    format!("<svg x=\"{x}\" y=\"{y}\" width=\"{size}\" height=\"{size}\"{attrs}{rest}")
+}
+
 pub fn poster(p: &PosterInput<'_>) -> Result<String, String> {
     let qr = QrCode::with_error_correction_level(p.url.as_bytes(), EcLevel::M)
         .map_err(|e| format!("the link does not fit a QR code: {e}"))?;
@@ -79,16 +95,7 @@ pub fn poster(p: &PosterInput<'_>) -> Result<String, String> {
         .dark_color(svg::Color("#1f1f1f"))
         .light_color(svg::Color("#ffffff"))
         .build();
-    // Nest the code's own <svg> at its place on the poster.
-    let qr_body = qr_svg
-        .find("<svg")
-        .map(|i| &qr_svg[i..])
-        .unwrap_or(&qr_svg)
-        .replacen(
-            "<svg",
-            "<svg x=\"255\" y=\"1000\" width=\"240\" height=\"240\"",
-            1,
-        );
+    let qr_body = nest(&qr_svg, 255, 1000, 240);
     let mut out = String::with_capacity(8 * 1024 + qr_body.len());
     out.push_str(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="750" height="1334" viewBox="0 0 750 1334">
@@ -172,6 +179,19 @@ mod tests {
         })
         .unwrap();
         assert_eq!(svg.matches("<svg").count(), 2, "the poster and its QR code");
+        // Every opening tag names each attribute once.
+        for tag in svg.split('<').skip(1) {
+            let tag = tag.split('>').next().unwrap();
+            let mut names: Vec<&str> = tag
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|a| a.split_once('=').map(|(n, _)| n))
+                .collect();
+            let n = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), n, "an attribute twice in <{tag}>");
+        }
         assert!(!svg.contains("<?xml"));
         assert!(svg.contains("拾光 &amp; 优选"));
         assert!(svg.contains("口红 &lt;限定&gt;"));

@@ -93,6 +93,10 @@ export const TEMPLATE_ROLES: Role[] = ['admin', 'operator']
 // units per product.
 export const PLAN_ROLES: Role[] = ['admin', 'operator']
 export const SEE_ALL_SESSIONS_ROLES: Role[] = ['admin', 'operator', 'controller', 'analyst', 'warehouse']
+// 预告与通知 (docs/notifications.md): every staff member reads a session's tracking links; operators
+// make them. The outbox is read by admin and operator; webhooks are admin's alone.
+export const PROMOTE_ROLES: Role[] = ['admin', 'operator']
+export const OUTBOX_ROLES: Role[] = ['admin', 'operator']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -120,4 +124,6 @@ export const can = {
   writeTemplates: computed(() => hasAnyRole(TEMPLATE_ROLES)),
   plan: computed(() => hasAnyRole(PLAN_ROLES)),
   seeAllSessions: computed(() => hasAnyRole(SEE_ALL_SESSIONS_ROLES)),
+  promote: computed(() => hasAnyRole(PROMOTE_ROLES)),
+  outbox: computed(() => hasAnyRole(OUTBOX_ROLES)),
 }

@@ -1,7 +1,7 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
 import { setUnauthorizedHandler } from '@shared/api'
 import type { Role } from '@shared/types'
-import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, ANALYTICS_ROLES, MODERATION_ROLES, ORDER_ROLES, ROOM_ROLES, WRITE_ROLES } from './auth'
+import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, ANALYTICS_ROLES, MODERATION_ROLES, ORDER_ROLES, OUTBOX_ROLES, ROOM_ROLES, WRITE_ROLES } from './auth'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -116,6 +116,13 @@ export const router = createRouter({
         // any staff member reads the channels; admin and operator change them (the page knows)
         { path: 'channels', name: 'channels', component: () => import('./pages/ChannelsPage.vue'), meta: { title: 'console.menu.channels', menu: 'channels' } },
         { path: 'brand', name: 'brand', component: () => import('./pages/BrandPage.vue'), meta: { title: 'console.menu.brand', menu: 'brand', roles: ADMIN_ROLES } },
+        // admin and operator read the outbox; only admins see and change the webhooks (the page knows)
+        {
+          path: 'notifications',
+          name: 'notifications',
+          component: () => import('./pages/NotificationsPage.vue'),
+          meta: { title: 'console.menu.notifications', menu: 'notifications', roles: OUTBOX_ROLES },
+        },
         { path: 'forbidden', name: 'forbidden', component: () => import('./pages/ForbiddenPage.vue'), meta: { title: 'console.forbidden.title' } },
         { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue'), meta: { title: 'console.notFound.title' } },
       ],

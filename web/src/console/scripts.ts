@@ -3,7 +3,7 @@
 // editor, the live panel and the review share (segments as the editor holds them, the timer).
 import { api } from '@shared/api'
 import { currentLang } from '@shared/i18n'
-import type { Page, Product } from '@shared/types'
+import type { FlashSale, FlashSaleFigures, Page, Product, Sku } from '@shared/types'
 import type { CheckResult, Hit } from './compliance'
 
 export const SEGMENT_KINDS = ['opening', 'product_intro', 'interaction', 'promotion', 'closing', 'custom'] as const
@@ -37,9 +37,72 @@ export interface Segment {
   products: number[]
   /** A flash sale of this session (never in a template). */
   flash_sale_id: number | null
+  /** A flash sale to launch with one click from the live panel (a SKU of the segment's products). */
+  flash?: FlashPlan | null
   promotion: string
   text: string
   props: string
+}
+
+/** A planned flash sale: exactly the body of POST /sessions/{id}/flash-sales. */
+export interface FlashPlan {
+  sku_id: number
+  /** Units set aside from the SKU's stock at launch, 1–1 000 000. */
+  quota: number
+  /** 1 fen to ¥1 000 000. */
+  price_fen: number
+  /** 1–99. */
+  per_customer: number
+  members_only: boolean
+  /** Seconds of countdown in the room before it opens, 0–3600. */
+  countdown_secs: number
+  /** How long it runs once open, 10 s to a day. */
+  duration_secs: number
+}
+
+/** The server's bounds of a plan's numbers (422 beyond them). */
+export const FLASH_LIMITS = {
+  quota: [1, 1_000_000],
+  price_fen: [1, 100_000_000],
+  per_customer: [1, 99],
+  countdown_secs: [0, 3_600],
+  duration_secs: [10, 86_400],
+} as const
+
+/** A new plan on a SKU with the server's defaults (one each, a 10 s countdown, 10 minutes). */
+export function newFlashPlan(sku?: Sku | null): FlashPlan {
+  return {
+    sku_id: sku?.id ?? 0,
+    quota: sku ? Math.max(1, Math.min(50, sku.stock)) : 50,
+    price_fen: sku?.price_fen ?? 0,
+    per_customer: 1,
+    members_only: false,
+    countdown_secs: 10,
+    duration_secs: 600,
+  }
+}
+
+/** What is wrong with a plan, as the key under console.scripts.flashPlan.problem, or null. */
+export function flashPlanProblem(plan: FlashPlan): string | null {
+  if (!plan.sku_id) return 'sku'
+  for (const [field, [lo, hi]] of Object.entries(FLASH_LIMITS) as [keyof typeof FLASH_LIMITS, readonly [number, number]][]) {
+    const v = plan[field]
+    if (!Number.isInteger(v) || v < lo || v > hi) return field
+  }
+  return null
+}
+
+const productCache = new Map<number, Promise<Product>>()
+
+/** A product with its SKUs (GET /products/{id}), asked once per page. */
+export function productDetail(id: number): Promise<Product> {
+  let p = productCache.get(id)
+  if (!p) {
+    p = api.get<Product>(`/products/${id}`)
+    productCache.set(id, p)
+    p.catch(() => productCache.delete(id))
+  }
+  return p
 }
 
 export interface ProductRef {
@@ -186,6 +249,8 @@ export const scriptApi = {
   updateTemplate: (id: number, body: TemplateInput) => api.put<Template>(`/script-templates/${id}`, body),
   deleteTemplate: (id: number) => api.del(`/script-templates/${id}`),
   autoReplies: (sessionId: number | string) => api.get<AutoReplies>(s(sessionId) + '/auto-replies'),
+  flashSales: (sessionId: number | string) => api.get<{ items: FlashSaleFigures[] }>(s(sessionId) + '/flash-sales'),
+  launchFlash: (sessionId: number | string, plan: FlashPlan) => api.post<FlashSale>(s(sessionId) + '/flash-sales', plan),
   saveAutoReplies: (sessionId: number | string, rules: AutoReply[]) => api.put<AutoReplies>(s(sessionId) + '/auto-replies', { rules }),
 }
 
@@ -219,7 +284,7 @@ export interface EditSegment extends Segment {
 let nextUid = 1
 
 export function newSegment(kind: SegmentKind = 'custom', title = ''): EditSegment {
-  return { uid: nextUid++, kind, title, minutes: 5, people: [], products: [], flash_sale_id: null, promotion: '', text: '', props: '' }
+  return { uid: nextUid++, kind, title, minutes: 5, people: [], products: [], flash_sale_id: null, flash: null, promotion: '', text: '', props: '' }
 }
 
 export function toEdit(seg: Segment): EditSegment {
@@ -231,13 +296,17 @@ export function toEdit(seg: Segment): EditSegment {
     people: [...(seg.people ?? [])],
     products: [...(seg.products ?? [])],
     flash_sale_id: seg.flash_sale_id ?? null,
+    flash: seg.flash ? { ...seg.flash } : null,
     promotion: seg.promotion ?? '',
     text: seg.text ?? '',
     props: seg.props ?? '',
   }
 }
 
-/** The segment as the API takes it (the server refuses unknown fields); templates carry no flash sale. */
+/**
+ * The segment as the API takes it (the server refuses unknown fields); templates carry no
+ * launched flash sale (a planned one they may).
+ */
 export function toSegment(e: EditSegment | Segment, { template = false } = {}): Segment {
   return {
     kind: e.kind,
@@ -246,6 +315,7 @@ export function toSegment(e: EditSegment | Segment, { template = false } = {}): 
     people: [...e.people],
     products: [...e.products],
     flash_sale_id: template ? null : e.flash_sale_id ?? null,
+    flash: e.flash ? { ...e.flash } : null,
     promotion: e.promotion,
     text: e.text,
     props: e.props,
@@ -268,6 +338,7 @@ export function firstProblem(segs: readonly Segment[]): { key: string; n: number
     const x = segs[i]
     if (!x.title.trim()) return { key: 'console.scripts.problem.title', n: i + 1 }
     if (!Number.isInteger(x.minutes) || x.minutes < 1 || x.minutes > LIMITS.minutes) return { key: 'console.scripts.problem.minutes', n: i + 1 }
+    if (x.flash && flashPlanProblem(x.flash)) return { key: 'console.scripts.problem.flash', n: i + 1 }
   }
   return null
 }
