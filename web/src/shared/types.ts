@@ -1,7 +1,7 @@
 // Types mirroring the sellstream HTTP API (/api/v1).
 
-export type Role = 'admin' | 'operator' | 'host' | 'controller' | 'analyst' | 'warehouse'
-export const ALL_ROLES: Role[] = ['admin', 'operator', 'host', 'controller', 'analyst', 'warehouse']
+export type Role = 'admin' | 'operator' | 'host' | 'controller' | 'analyst' | 'warehouse' | 'talent_manager'
+export const ALL_ROLES: Role[] = ['admin', 'operator', 'host', 'controller', 'analyst', 'warehouse', 'talent_manager']
 
 export interface Account {
   id: number

@@ -95,6 +95,7 @@ const en: MessageSchema = {
       controller: 'Live controller',
       analyst: 'Analyst',
       warehouse: 'Warehouse',
+      talent_manager: 'Talent manager',
     },
     state: {
       scheduled: 'Scheduled',

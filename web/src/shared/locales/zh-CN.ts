@@ -96,6 +96,7 @@ const zhCN = {
       controller: '场控',
       analyst: '数据分析',
       warehouse: '仓储',
+      talent_manager: '主播招聘',
     },
     state: {
       scheduled: '待开播',
