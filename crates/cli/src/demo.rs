@@ -32,6 +32,12 @@ pub const SIGN_INS: &[(&str, &str, &str, &[Role])] = &[
         "仓管小周",
         &[Role::Warehouse],
     ),
+    (
+        "talent",
+        "talent-demo",
+        "招聘主管小赵",
+        &[Role::TalentManager],
+    ),
 ];
 pub const CUSTOMER: (&str, &str, &str) = ("13800000001", "customer-demo", "顾客小张");
 
@@ -57,6 +63,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
         })
         .await?;
     let mut host_ids = Vec::new();
+    let mut staff_ids = BTreeMap::new();
     for (username, password, nickname, roles) in SIGN_INS {
         let a = accounts
             .create_staff(NewStaff {
@@ -70,6 +77,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
         if roles.contains(&Role::Host) {
             host_ids.push(a.id);
         }
+        staff_ids.insert(*username, a.id);
     }
     let customer = accounts
         .register_customer(NewCustomer {
@@ -288,6 +296,13 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     crate::demo_scripts::past_runs(store, past.id, past.scheduled_start).await?;
     review(store, past.id, host_ids[1], next_evening(now, 1)).await?;
     crate::demo_scripts::seed(store, demo_sessions).await?;
+    crate::demo_talent::seed(
+        store,
+        staff_ids["talent"],
+        [staff_ids["operator"], staff_ids["controller"]],
+        [host_ids[0], host_ids[1]],
+    )
+    .await?;
     // The launch is announced: links for a WeChat group and Xiaohongshu, and the demo customer
     // asked to be reminded through the first.
     let announce = sellstream_ops::Announcements::new(store.clone());

@@ -4,6 +4,7 @@ mod analytics_bench;
 mod bench;
 mod demo;
 mod demo_scripts;
+mod demo_talent;
 mod flash_bench;
 mod media;
 mod room_ingest;
