@@ -568,6 +568,33 @@ impl Training {
         })
     }
 
+    /// Per host: courses completed, and the latest assessment (period, overall 1–10).
+    pub async fn summaries(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, (i64, Option<(String, f64)>)>, OpsError> {
+        let mut out: std::collections::HashMap<i64, (i64, Option<(String, f64)>)> =
+            std::collections::HashMap::new();
+        let rows = sqlx::query(
+            "SELECT host_id, COUNT(*) FROM enrolments WHERE completed_at IS NOT NULL GROUP BY host_id",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        for r in rows {
+            out.entry(r.try_get(0)?).or_default().0 = r.try_get(1)?;
+        }
+        let rows = sqlx::query(
+            "SELECT s.host_id, s.period, s.overall FROM assessments s
+             WHERE s.period = (SELECT MAX(t.period) FROM assessments t WHERE t.host_id = s.host_id)",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        for r in rows {
+            out.entry(r.try_get(0)?).or_default().1 =
+                Some((r.try_get(1)?, r.try_get::<i64, _>(2)? as f64 / 100.0));
+        }
+        Ok(out)
+    }
+
     pub async fn coaching_done(&self, id: i64, done: bool) -> Result<i64, OpsError> {
         let row = sqlx::query(
             "UPDATE coaching_items SET done_at = CASE WHEN $1 = 1 THEN COALESCE(done_at, $2) ELSE NULL END

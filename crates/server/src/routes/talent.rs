@@ -339,8 +339,8 @@ pub struct RecordQuery {
     /// Sessions started from (RFC 3339); default 90 days ago.
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
-    /// sessions, hours_live, gmv_fen, avg_viewers, peak_viewers, conversion, avg_watch_ms or
-    /// compliance_hits (default gmv_fen).
+    /// sessions, hours_live, gmv_fen, avg_viewers, peak_viewers, conversion, avg_watch_ms,
+    /// compliance_hits or assessment (default gmv_fen).
     pub sort: Option<String>,
     /// desc (default) or asc.
     pub order: Option<String>,
@@ -368,6 +368,11 @@ pub struct HostRecord {
     pub scripted_sessions: i64,
     pub verification: String,
     pub contract_status: String,
+    /// Training courses completed (all time).
+    pub courses_completed: i64,
+    /// The latest assessment's period and overall score (1–10).
+    pub assessed_period: Option<String>,
+    pub assessment: Option<f64>,
     /// Place in the ranking by `sort`, 1 first.
     pub rank: usize,
 }
@@ -402,7 +407,7 @@ pub async fn records(
         ));
     }
     let sort = q.sort.unwrap_or_else(|| "gmv_fen".into());
-    const SORTS: [&str; 8] = [
+    const SORTS: [&str; 9] = [
         "sessions",
         "hours_live",
         "gmv_fen",
@@ -411,6 +416,7 @@ pub async fn records(
         "conversion",
         "avg_watch_ms",
         "compliance_hits",
+        "assessment",
     ];
     if !SORTS.contains(&sort.as_str()) {
         return Err(ApiError::new(
@@ -442,8 +448,10 @@ pub async fn records(
         .hosts
         .compliance_hits(from.millis(), to.millis())
         .await?;
+    let mut trained = state.training.summaries().await?;
     let mut items: Vec<HostRecord> = Vec::new();
     for p in state.hosts.list(false).await? {
+        let (courses_completed, latest) = trained.remove(&p.account_id).unwrap_or_default();
         let row = trend
             .rows
             .iter()
@@ -468,6 +476,9 @@ pub async fn records(
             scripted_sessions: scripted,
             verification: p.verification,
             contract_status: p.contract_status,
+            courses_completed,
+            assessed_period: latest.as_ref().map(|l| l.0.clone()),
+            assessment: latest.map(|l| l.1),
             rank: 0,
         });
     }
@@ -480,6 +491,7 @@ pub async fn records(
             "peak_viewers" => r.peak_viewers as f64,
             "conversion" => r.conversion.unwrap_or(f64::NEG_INFINITY),
             "avg_watch_ms" => r.avg_watch_ms.map_or(f64::NEG_INFINITY, |v| v as f64),
+            "assessment" => r.assessment.unwrap_or(f64::NEG_INFINITY),
             _ => r.compliance_hits as f64,
         }
     };

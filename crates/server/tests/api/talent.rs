@@ -809,6 +809,29 @@ async fn courses_enrolment_and_assessments_with_coaching(app: TestApp) {
         2,
         "operators read assessments"
     );
+    // The host record carries training and the latest assessment.
+    let (_, rec) = app.get("/api/v1/hosts/records?sort=assessment", &op).await;
+    let top = &rec["items"][0];
+    assert_eq!(
+        (
+            &top["host_id"],
+            &top["courses_completed"],
+            &top["assessed_period"],
+            &top["assessment"]
+        ),
+        (&json!(mei_id), &json!(1), &json!("2026-11"), &json!(7.6)),
+        "{rec}"
+    );
+    let other = rec["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["host_id"] == jie_id)
+        .unwrap();
+    assert_eq!(
+        (&other["courses_completed"], &other["assessment"]),
+        (&json!(0), &Value::Null)
+    );
 }
 
 crate::on_both_backends!(
