@@ -254,7 +254,10 @@ async fn publish(state: &AppState, call: &PublishCall) -> Result<String, (&'stat
             .transition(session_id, SessionState::Live)
             .await
         {
-            Ok(s) => state.rooms.state_changed(session_id, s.state).await,
+            Ok(s) => {
+                super::sessions::went_live(&state, session_id).await;
+                state.rooms.state_changed(session_id, s.state).await
+            }
             Err(e) => {
                 tracing::warn!(session = session_id, error = %e, "could not start the session")
             }

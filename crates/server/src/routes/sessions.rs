@@ -129,17 +129,22 @@ pub async fn transition(
         }
     }
     if session.state == SessionState::Live {
-        // Reminders go out through the outbox; a failure to queue them must not undo going live.
-        if let Err(e) = state
-            .outbox
-            .session_started(id, &format!("/live/{id}"))
-            .await
-        {
-            tracing::error!(error = %e, session = id, "could not queue the session's reminders");
-        }
+        went_live(&state, id).await;
     }
     state.rooms.state_changed(id, session.state).await;
     Ok(axum::Json(session))
+}
+
+/// What follows a session going live, however it went (the console, or an encoder starting to
+/// publish): its reminders go out through the outbox. A failure to queue them must not undo it.
+pub(crate) async fn went_live(state: &AppState, id: i64) {
+    if let Err(e) = state
+        .outbox
+        .session_started(id, &format!("/live/{id}"))
+        .await
+    {
+        tracing::error!(error = %e, session = id, "could not queue the session's reminders");
+    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -95,8 +95,13 @@ async fn a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream(app: Test
     assert_eq!(s, 403);
     assert!(!body.contains(&unknown), "{body}");
 
+    // A viewer asked to be reminded.
+    let fan = app.customer("13900000501").await;
+    app.post("/api/v1/me/reminders", &fan, json!({"session_id": id}))
+        .await;
+
     // The good key: relayed to nginx's `show` application under the session's stream name; the
-    // scheduled session goes live and the room hears it.
+    // scheduled session goes live, the room hears it, and the reminder goes out.
     let (s, location, _) = hook(&app, "publish", &secret, &publish(&key, "7")).await;
     assert_eq!(s, 302);
     assert_eq!(
@@ -106,6 +111,16 @@ async fn a_stream_key_lets_one_encoder_in_and_the_room_sees_the_stream(app: Test
     let (_, public) = app.get(&format!("/api/v1/public/sessions/{id}"), "").await;
     assert_eq!(public["state"], "live");
     assert_eq!(public["video"]["state"], "live");
+    let mut told = false;
+    for _ in 0..100 {
+        let (_, inbox) = app.get("/api/v1/me/notifications", &fan).await;
+        if inbox["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            told = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(told, "an encoder starting the show sends the reminders too");
     assert_eq!(
         public["video"]["hls_url"],
         format!("/media/hls/session-{id}.m3u8")
