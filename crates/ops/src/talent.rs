@@ -541,7 +541,7 @@ impl Talent {
             c.personal_hidden = true;
         }
         let cfg = self.config().await?;
-        c.sheets = self.sheets(id).await?;
+        c.sheets = self.sheets(id, &cfg).await?;
         c.average = average(&c.sheets, &c.stage, &cfg);
         c.decisions = self.decisions(id).await?;
         c.interviews = self.interviews_where("i.candidate_id = $1", id).await?;
@@ -551,8 +551,8 @@ impl Talent {
         Ok(c)
     }
 
-    async fn sheets(&self, id: i64) -> Result<Vec<ScoreSheet>, OpsError> {
-        let cfg = self.config().await?;
+    /// A candidate's score sheets, weighted with `cfg` (read once by the caller).
+    async fn sheets(&self, id: i64, cfg: &TalentConfig) -> Result<Vec<ScoreSheet>, OpsError> {
         let rows = sqlx::query(
             "SELECT s.round, s.interviewer_id, COALESCE(a.nickname, a.username), s.scores, s.notes,
              s.scored_at FROM candidate_scores s JOIN accounts a ON a.id = s.interviewer_id
@@ -668,7 +668,7 @@ impl Talent {
         for r in rows {
             let id: i64 = r.try_get(0)?;
             let mut c = self.row(id).await?;
-            let sheets = self.sheets(id).await?;
+            let sheets = self.sheets(id, &cfg).await?;
             c.average = average(&sheets, &c.stage, &cfg);
             out.push(c);
         }
@@ -837,7 +837,7 @@ impl Talent {
         )
         .await?;
         tx.commit().await?;
-        self.sheets(id)
+        self.sheets(id, &cfg)
             .await?
             .into_iter()
             .find(|s| s.round == c.stage && s.interviewer_id == reader.account)
@@ -880,7 +880,7 @@ impl Talent {
         }
         let cfg = self.config().await?;
         let sheets: Vec<ScoreSheet> = self
-            .sheets(id)
+            .sheets(id, &cfg)
             .await?
             .into_iter()
             .filter(|s| s.round == c.stage)
