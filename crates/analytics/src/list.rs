@@ -162,7 +162,7 @@ impl Analytics {
              FROM live_sessions ls
              LEFT JOIN analytics_sessions a2 ON a2.session_id = ls.id AND a2.replay = 0
              LEFT JOIN accounts a ON a.id = ls.host_id
-             WHERE ls.started_at IS NOT NULL
+             WHERE ls.started_at IS NOT NULL AND ls.practice_course_id IS NULL
                AND ($1 IS NULL OR ls.started_at >= $1) AND ($2 IS NULL OR ls.started_at < $2)
                AND ($3 IS NULL OR ls.channel = $3) AND ($4 IS NULL OR ls.host_id = $4)
                AND ($5 IS NULL OR EXISTS (SELECT 1 FROM analytics_products ap

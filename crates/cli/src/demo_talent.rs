@@ -1,6 +1,6 @@
 //! The demo's recruiting and training: candidates at every round (one with both interviewers'
-//! sheets, ready for a decision), a course with the hosts enrolled, and last month's assessments
-//! with their coaching items.
+//! sheets, ready for a decision), a course with the hosts enrolled, a live-practice course with a
+//! practice show set up, and last month's assessments with their coaching items.
 
 use sellstream_core::Timestamp;
 use sellstream_ops::talent::{CandidateInput, InterviewInput, Reader, ScoreInput};
@@ -146,6 +146,60 @@ pub async fn seed(
             },
         )
         .await?;
+    // A live-practice course, and the newer host's practice show set up for tomorrow afternoon
+    // in a private room with a product to present.
+    let practice = training
+        .save_course(
+            None,
+            CourseInput {
+                title: "带播实操".into(),
+                topic: "live_skills".into(),
+                delivery: "live_practice".into(),
+                description: "在私密直播间里完整带一场：开场、讲品、互动、应对突发，同事扮演观众"
+                    .into(),
+                materials: vec![Material {
+                    kind: "text".into(),
+                    title: "评分表说明".into(),
+                    content: "开场 · 讲品 · 互动 · 节奏控场 · 突发应对，各 1–10 分".into(),
+                }],
+                starts_at: None,
+                ends_at: None,
+            },
+            manager,
+        )
+        .await?;
+    training.enrol(practice.id, &hosts[1..]).await?;
+    let sessions = sellstream_live::Sessions::new(
+        store.clone(),
+        sellstream_commerce::Catalog::new(store.clone()),
+    );
+    let start = tomorrow.plus_seconds(4 * 3600);
+    let show = sessions
+        .create_practice(
+            sellstream_live::SessionInput {
+                title: "带播实操：口红试色".into(),
+                theme: sellstream_live::Theme::Custom,
+                format: Default::default(),
+                festival: None,
+                promotion_policy: String::new(),
+                channel: "own".into(),
+                host_id: Some(hosts[1]),
+                scheduled_start: start,
+                scheduled_end: start.plus_seconds(3600),
+                cover_url: None,
+                target_gmv_fen: None,
+                target_viewers: None,
+                target_orders: None,
+            },
+            practice.id,
+        )
+        .await?;
+    let first: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM products")
+        .fetch_one(store.pool())
+        .await?;
+    if let Some(product) = first {
+        sessions.add_to_bag(show.id, product).await?;
+    }
     let weights = talent.config().await?.weights;
     for (host, v) in [(hosts[0], [8, 8, 7, 8, 9]), (hosts[1], [7, 5, 6, 7, 5])] {
         training

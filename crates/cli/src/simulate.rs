@@ -136,6 +136,8 @@ async fn run(state: AppState) -> anyhow::Result<()> {
                 &SessionFilter {
                     state: Some(SessionState::Live),
                     q: None,
+                    // Simulated customers may not enter a practice room.
+                    public_only: true,
                 },
                 PageRequest::default(),
             )

@@ -265,7 +265,7 @@ impl Hosts {
              ON v.session_id = s.id AND v.version =
                 (SELECT MAX(w.version) FROM script_versions w WHERE w.session_id = s.id)
              WHERE s.host_id IS NOT NULL AND s.scheduled_start >= $1 AND s.scheduled_start < $2
-             AND s.state <> 'cancelled'",
+             AND s.state <> 'cancelled' AND s.practice_course_id IS NULL",
         )
         .bind(from)
         .bind(to)

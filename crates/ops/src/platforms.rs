@@ -249,7 +249,7 @@ impl Platforms {
              FROM live_sessions ls
              JOIN channels c ON c.code = ls.channel
              LEFT JOIN analytics_sessions a ON a.session_id = ls.id AND a.replay = 0
-             WHERE ls.state = 'ended'
+             WHERE ls.state = 'ended' AND ls.practice_course_id IS NULL
              GROUP BY c.platform",
         )
         .fetch_all(self.store.pool())

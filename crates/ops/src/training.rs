@@ -346,6 +346,17 @@ impl Training {
     }
 
     pub async fn delete_course(&self, id: i64) -> Result<(), OpsError> {
+        let practised: i64 =
+            sqlx::query("SELECT COUNT(*) FROM live_sessions WHERE practice_course_id = $1")
+                .bind(id)
+                .fetch_one(self.store.pool())
+                .await?
+                .try_get(0)?;
+        if practised > 0 {
+            return Err(OpsError::Conflict(format!(
+                "course {id} has {practised} practice sessions with their scorecards: keep it"
+            )));
+        }
         let n = sqlx::query("DELETE FROM courses WHERE id = $1")
             .bind(id)
             .execute(self.store.pool())

@@ -84,6 +84,7 @@ pub struct AppState {
     pub hosts: sellstream_ops::Hosts,
     /// Courses, enrolments, assessments and coaching.
     pub training: sellstream_ops::Training,
+    pub practice: sellstream_ops::Practice,
     pub rooms: Rooms,
     pub limiter: Arc<SignInLimiter>,
     /// Order placing per customer and per address.
@@ -149,6 +150,7 @@ impl AppState {
             announce: sellstream_ops::Announcements::new(store.clone()),
             talent: sellstream_ops::Talent::new(store.clone()),
             training: sellstream_ops::Training::new(store.clone()),
+            practice: sellstream_ops::Practice::new(store.clone()),
             hosts: sellstream_ops::Hosts::new(store.clone(), compliance.clone()),
             outbox: {
                 use sellstream_ops::outbox::{LogSender, Sender};

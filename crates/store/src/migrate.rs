@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016_talent"),
     migration!(17, "0017_host_profiles"),
     migration!(18, "0018_training"),
+    migration!(19, "0019_practice"),
 ];
 
 #[derive(Debug, Default)]

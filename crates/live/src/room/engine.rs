@@ -437,6 +437,7 @@ impl Rooms {
             info: json!({"id": session.id, "title": session.title, "state": session.state, "cover_url": session.cover_url,
                          "host": {"id": session.host_id, "nick": session.host_name}, "channel": session.channel}),
             host_id: session.host_id,
+            private: session.practice_course_id.is_some(),
             state: rec.state,
             seq: rec.next_seq,
             peak: rec.peak,
@@ -641,6 +642,8 @@ struct Room {
     session_id: i64,
     info: Value,
     host_id: Option<i64>,
+    /// A practice session: only staff may join.
+    private: bool,
     state: RoomState,
     seq: i64,
     peak: u64,
@@ -761,6 +764,14 @@ impl Room {
                 if self.closed {
                     let _ =
                         reply.send(Err(RoomError::new(C::RoomClosed, "this session has ended")));
+                    return;
+                }
+                if self.private && !slot.actor.staff {
+                    // As if it did not exist: viewers do not learn of practice rooms.
+                    let _ = reply.send(Err(RoomError::new(
+                        C::RoomNotFound,
+                        format!("no live session {}", self.session_id),
+                    )));
                     return;
                 }
                 self.entries += 1;

@@ -34,6 +34,9 @@ pub struct LiveSession {
     pub state: SessionState,
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
+    /// Set for a private practice session of this training course: only staff open its room,
+    /// viewers never see it listed and it takes no orders.
+    pub practice_course_id: Option<i64>,
     /// Products in the shopping bag.
     pub bag_count: i64,
     pub created_at: Timestamp,

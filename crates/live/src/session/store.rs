@@ -20,12 +20,14 @@ pub struct SessionFilter {
     pub state: Option<SessionState>,
     /// Case-insensitive substring of the title.
     pub q: Option<String>,
+    /// Leave out private practice sessions (what viewers may list).
+    pub public_only: bool,
 }
 
 const SELECT: &str = "SELECT s.id, s.title, s.theme, s.channel, s.host_id, a.nickname AS host_name,
     s.scheduled_start, s.scheduled_end, s.cover_url, s.state, s.started_at, s.ended_at,
     s.target_gmv_fen, s.target_viewers, s.target_orders, s.created_at, s.updated_at,
-    s.format, s.festival, s.promotion_policy,
+    s.format, s.festival, s.promotion_policy, s.practice_course_id,
     (SELECT COUNT(*) FROM session_bag b WHERE b.session_id = s.id) AS bag_count
     FROM live_sessions s LEFT JOIN accounts a ON a.id = s.host_id";
 
@@ -39,13 +41,30 @@ impl Sessions {
     }
 
     pub async fn create(&self, input: SessionInput) -> Result<LiveSession, LiveError> {
+        self.insert(input, None).await
+    }
+
+    /// A private practice session of a training course (the caller checked the course).
+    pub async fn create_practice(
+        &self,
+        input: SessionInput,
+        course_id: i64,
+    ) -> Result<LiveSession, LiveError> {
+        self.insert(input, Some(course_id)).await
+    }
+
+    async fn insert(
+        &self,
+        input: SessionInput,
+        practice: Option<i64>,
+    ) -> Result<LiveSession, LiveError> {
         let input = self.check(input).await?;
         let now = Timestamp::now().millis();
         let id: i64 = sqlx::query(
             "INSERT INTO live_sessions (title, theme, channel, host_id, scheduled_start, scheduled_end,
              cover_url, state, created_at, updated_at, target_gmv_fen, target_viewers, target_orders,
-             format, festival, promotion_policy)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $8, $9, $10, $11, $12, $13, $14)
+             format, festival, promotion_policy, practice_course_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $8, $9, $10, $11, $12, $13, $14, $15)
              RETURNING id",
         )
         .bind(&input.title)
@@ -62,6 +81,7 @@ impl Sessions {
         .bind(input.format.as_str())
         .bind(&input.festival)
         .bind(&input.promotion_policy)
+        .bind(practice)
         .fetch_one(self.store.pool())
         .await?
         .try_get(0)?;
@@ -160,7 +180,11 @@ impl Sessions {
             "%{}%",
             filter.q.as_deref().unwrap_or("").trim().to_lowercase()
         );
-        let cond = "($1 = '' OR s.state = $1) AND LOWER(s.title) LIKE $2";
+        let cond = if filter.public_only {
+            "($1 = '' OR s.state = $1) AND LOWER(s.title) LIKE $2 AND s.practice_course_id IS NULL"
+        } else {
+            "($1 = '' OR s.state = $1) AND LOWER(s.title) LIKE $2"
+        };
         let total: i64 = sqlx::query(&format!(
             "SELECT COUNT(*) FROM live_sessions s WHERE {cond}"
         ))
@@ -217,10 +241,18 @@ impl Sessions {
         )
     }
 
-    /// A session as viewers see it: only live or scheduled ones, with the on-shelf part of the bag.
+    /// A session as viewers see it: not cancelled, not a practice session, with the on-shelf part
+    /// of the bag.
     pub async fn public(&self, id: i64) -> Result<PublicSession, LiveError> {
+        self.public_for(id, false).await
+    }
+
+    /// [`Self::public`], where `staff` may also open a practice session (to play its viewers).
+    pub async fn public_for(&self, id: i64, staff: bool) -> Result<PublicSession, LiveError> {
         let session = self.get(id).await?.for_viewers();
-        if session.state == SessionState::Cancelled {
+        if session.state == SessionState::Cancelled
+            || (session.practice_course_id.is_some() && !staff)
+        {
             return Err(LiveError::SessionNotFound(id));
         }
         let ended = session.state == SessionState::Ended;
@@ -284,6 +316,11 @@ impl Sessions {
     /// apply: the session must be live.
     pub async fn prices_now(&self, id: i64) -> Result<(LiveSession, HashMap<i64, i64>), LiveError> {
         let session = self.get(id).await?;
+        if session.practice_course_id.is_some() {
+            return Err(LiveError::Invalid(format!(
+                "session_id: session {id} is a practice session and takes no orders"
+            )));
+        }
         match session.state {
             SessionState::Live => {}
             // Bought from the replay: the order counts for the session, at list prices (live
@@ -625,6 +662,7 @@ fn session_from_row(r: &AnyRow) -> Result<LiveSession, LiveError> {
             .ok_or_else(|| LiveError::Invalid(format!("unknown state {state}")))?,
         started_at: ts("started_at")?,
         ended_at: ts("ended_at")?,
+        practice_course_id: r.try_get("practice_course_id")?,
         bag_count: r.try_get("bag_count")?,
         created_at: Timestamp::from_millis(r.try_get("created_at")?),
         updated_at: Timestamp::from_millis(r.try_get("updated_at")?),

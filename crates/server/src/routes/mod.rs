@@ -17,6 +17,7 @@ pub mod orders;
 pub mod overview;
 pub mod payments;
 pub mod platforms;
+pub mod practice;
 pub mod products;
 pub mod promotions;
 pub mod public;
@@ -86,6 +87,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(talent::host_training))
         .routes(routes!(talent::assessments, talent::assess))
         .routes(routes!(talent::coaching))
+        .routes(routes!(practice::create))
+        .routes(routes!(practice::list))
+        .routes(routes!(practice::get))
+        .routes(routes!(practice::score))
         .routes(routes!(calendar::calendar))
         .routes(routes!(calendar::calendar_ics))
         .routes(routes!(calendar::calendar_xlsx))

@@ -1,3 +1,4 @@
+use crate::auth::MaybeSignedIn;
 use crate::extract::{Path, Query};
 use crate::{ApiError, AppState, ErrorBody};
 use axum::extract::State;
@@ -35,6 +36,7 @@ pub async fn sessions(
     let filter = SessionFilter {
         state: wanted,
         q: None,
+        public_only: true,
     };
     let page = PageRequest {
         page: q.page,
@@ -55,9 +57,12 @@ pub async fn sessions(
 pub async fn session(
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    MaybeSignedIn(account): MaybeSignedIn,
 ) -> Result<axum::Json<PublicSessionWithVideo>, ApiError> {
+    // Staff open a practice session's room page too, to play its viewers.
+    let staff = account.is_some_and(|a| a.is_staff());
     Ok(axum::Json(PublicSessionWithVideo {
-        session: state.sessions.public(id).await?,
+        session: state.sessions.public_for(id, staff).await?,
         video: state.media.video(id).await?,
     }))
 }

@@ -48,6 +48,7 @@ pub async fn list(
     let filter = SessionFilter {
         state: parse_state(q.state.as_deref())?,
         q: q.q,
+        public_only: false,
     };
     let page = PageRequest {
         page: q.page,
@@ -138,6 +139,15 @@ pub async fn transition(
 /// What follows a session going live, however it went (the console, or an encoder starting to
 /// publish): its reminders go out through the outbox. A failure to queue them must not undo it.
 pub(crate) async fn went_live(state: &AppState, id: i64) {
+    // A practice session is private: nobody is told it started.
+    if state
+        .sessions
+        .get(id)
+        .await
+        .is_ok_and(|s| s.practice_course_id.is_some())
+    {
+        return;
+    }
     if let Err(e) = state
         .outbox
         .session_started(id, &format!("/live/{id}"))

@@ -834,8 +834,278 @@ async fn courses_enrolment_and_assessments_with_coaching(app: TestApp) {
     );
 }
 
+async fn a_trainee_practises_in_a_private_room_and_is_scored(app: TestApp) {
+    use crate::room::Viewer;
+    let tm = app.staff("hrm", &[Role::TalentManager]).await;
+    let mei = app.staff("mei", &[Role::Host]).await;
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let an = app.staff("ana", &[Role::Analyst]).await;
+    let (buyer, _, address) = crate::orders::buyer(&app, "13900000009").await;
+    let id_of = |v: &Value| v["id"].as_i64().unwrap();
+    let mei_id = id_of(&app.get("/api/v1/auth/me", &mei).await.1);
+    let (_, p) = app
+        .post(
+            "/api/v1/products",
+            &op,
+            json!({"title": "练习口红", "images": ["/demo/lipstick.svg"],
+                   "skus": [{"code": "PR-1", "price_fen": 9900, "stock": 5}]}),
+        )
+        .await;
+    let product = id_of(&p);
+    let course = |title: &str, delivery: &str| json!({"title": title, "topic": "live_skills", "delivery": delivery});
+    let (_, c) = app
+        .post("/api/v1/courses", &tm, course("带播实操", "live_practice"))
+        .await;
+    let cid = id_of(&c);
+    let (_, classroom) = app
+        .post("/api/v1/courses", &tm, course("品牌文化", "classroom"))
+        .await;
+    let when = json!({"host_id": mei_id, "scheduled_start": "2026-03-01T10:00:00Z",
+                      "scheduled_end": "2026-03-01T11:00:00Z", "product_ids": [product]});
+    let practice = format!("/api/v1/courses/{cid}/practice");
+
+    // Only a live-practice course, only an enrolled host, only real products, only trainers.
+    assert_error(
+        &app.post(&practice, &tm, when.clone()).await,
+        422,
+        "validation_failed",
+    );
+    app.post(
+        &format!("/api/v1/courses/{cid}/enrolments"),
+        &tm,
+        json!({"host_ids": [mei_id]}),
+    )
+    .await;
+    assert_error(
+        &app.post(
+            &format!("/api/v1/courses/{}/practice", id_of(&classroom)),
+            &tm,
+            when.clone(),
+        )
+        .await,
+        409,
+        "conflict",
+    );
+    let mut bad = when.clone();
+    bad["product_ids"] = json!([product, 999_999]);
+    assert_error(
+        &app.post(&practice, &tm, bad).await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.post(&practice, &mei, when.clone()).await,
+        403,
+        "forbidden",
+    );
+    let (_, all) = app.get("/api/v1/sessions", &op).await;
+    assert_eq!(all["total"], 0, "refused set-ups leave no session behind");
+
+    let (s, pr) = app.post(&practice, &tm, when.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{pr}");
+    let sid = pr["session_id"].as_i64().unwrap();
+    assert_eq!(
+        (&pr["title"], &pr["course"], &pr["state"], &pr["host_id"]),
+        (
+            &json!("带播实操（带播练习）"),
+            &json!("带播实操"),
+            &json!("scheduled"),
+            &json!(mei_id)
+        )
+    );
+    let (_, sess) = app.get(&format!("/api/v1/sessions/{sid}"), &op).await;
+    assert_eq!(
+        (sess["practice_course_id"].as_i64(), &sess["bag_count"]),
+        (Some(cid), &json!(1))
+    );
+
+    // Scoring waits for the show.
+    let card = json!({"scores": {"opening": 7, "product_pitch": 5, "interaction": 8,
+                                 "pacing": 6, "emergency": 4}, "notes": "讲解偏快"});
+    let score = format!("/api/v1/practice/{sid}/scorecard");
+    assert_error(&app.put(&score, &tm, card.clone()).await, 409, "conflict");
+    let (s, live) = app
+        .post(
+            &format!("/api/v1/sessions/{sid}/transition"),
+            &mei,
+            json!({"to": "live"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{live}");
+
+    // Hidden from viewers: not listed, no page, no room, no orders.
+    let (_, listed) = app
+        .call(Method::GET, "/api/v1/public/sessions", None, None)
+        .await;
+    assert_eq!(listed["total"], 0, "{listed}");
+    assert_error(
+        &app.get(&format!("/api/v1/public/sessions/{sid}"), &buyer)
+            .await,
+        404,
+        "not_found",
+    );
+    let (s, _) = app
+        .get(&format!("/api/v1/public/sessions/{sid}"), &op)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "staff open the practice room's page to play viewers"
+    );
+    let url = format!("{}/ws/rooms/{sid}", app.base.replace("http://", "ws://"));
+    for token in [None, Some(&buyer)] {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = url.clone().into_client_request().unwrap();
+        if let Some(t) = token {
+            req.headers_mut()
+                .insert("cookie", format!("ss_session={t}").parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+                assert_eq!(r.status(), 404)
+            }
+            other => panic!("a viewer entered a practice room: {:?}", other.map(|_| ())),
+        }
+    }
+    let sku = app.get(&format!("/api/v1/products/{product}"), &op).await.1["skus"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (s, e) = app
+        .post(
+            "/api/v1/orders",
+            &buyer,
+            json!({"session_id": sid, "items": [{"sku_id": sku, "quantity": 1}], "address_id": address}),
+        )
+        .await;
+    assert!(s.is_client_error(), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("practice"),
+        "{e}"
+    );
+
+    // The real room: the trainee pins and polls, colleagues chat and ask.
+    let mut host = Viewer::join(&app, sid, Some(&mei)).await;
+    let mut mate = Viewer::join(&app, sid, Some(&an)).await;
+    host.send(json!({"t": "pin", "product": product})).await;
+    assert_eq!(mate.event("pin").await["product"], product);
+    host.send(json!({"t": "poll_open", "question": "先讲哪个色号？", "options": ["01", "02"]}))
+        .await;
+    mate.event("poll_opened").await;
+    mate.send(json!({"t": "chat", "text": "主播好，这个色号适合黄皮吗"}))
+        .await;
+    host.event_where("chat", |e| e["text"] == "主播好，这个色号适合黄皮吗")
+        .await;
+    host.send(json!({"t": "chat", "text": "适合的，我来试色"}))
+        .await;
+    mate.send(json!({"t": "ask", "text": "有赠品吗？"})).await;
+    let q = host.event("question").await;
+    host.send(json!({"t": "answer", "question": q["id"], "answer": "有小样"}))
+        .await;
+    mate.event("question_updated").await;
+
+    // The evidence comes from the room's log, which the room writes as it goes.
+    let get = format!("/api/v1/practice/{sid}");
+    let mut room = Value::Null;
+    for _ in 0..50 {
+        room = app.get(&get, &tm).await.1["room"].clone();
+        if room["questions_answered"] == 1 && room["chat_messages"] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (
+            &room["participants"],
+            &room["chat_messages"],
+            &room["host_messages"],
+            &room["pins"],
+            &room["polls"],
+            &room["questions"],
+            &room["questions_answered"]
+        ),
+        (
+            &json!(2),
+            &json!(2),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(1)
+        ),
+        "{room}"
+    );
+
+    // Trainers score the show; the trainee reads but does not score it.
+    for (body, code) in [
+        (json!({"scores": {"opening": 7}}), "validation_failed"),
+        (
+            json!({"scores": {"opening": 11, "product_pitch": 5, "interaction": 8, "pacing": 6, "emergency": 4}}),
+            "validation_failed",
+        ),
+        (
+            json!({"scores": {"opening": 7, "product_pitch": 5, "interaction": 8, "pacing": 6, "emergency": 4, "charm": 9}}),
+            "validation_failed",
+        ),
+    ] {
+        assert_error(&app.put(&score, &tm, body).await, 422, &code);
+    }
+    assert_error(&app.put(&score, &mei, card.clone()).await, 403, "forbidden");
+    let (s, scored) = app.put(&score, &tm, card.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{scored}");
+    assert_eq!(scored["overall"], 6.0);
+    let mut again = card.clone();
+    again["scores"]["emergency"] = json!(9);
+    app.put(&score, &tm, again).await;
+    let (_, by_op) = app.put(&score, &op, card.clone()).await;
+    assert_eq!(
+        by_op["scorecards"].as_array().unwrap().len(),
+        2,
+        "one card per trainer"
+    );
+    assert_eq!(by_op["overall"], 6.5, "{by_op}");
+    let (s, mine) = app.get(&get, &mei).await;
+    assert_eq!(
+        (s, &mine["scorecards"][0]["scores"]["emergency"]),
+        (StatusCode::OK, &json!(9))
+    );
+    assert_error(&app.get(&get, &an).await, 403, "forbidden");
+    let (_, list) = app.get("/api/v1/practice", &mei).await;
+    assert_eq!(list["items"][0]["session_id"], sid);
+    let (_, c) = app.get(&format!("/api/v1/courses/{cid}"), &tm).await;
+    assert!(
+        c["enrolments"][0]["attended_at"].is_string(),
+        "a scored practice counts as attended: {c}"
+    );
+
+    // Practice is not business: the host's record and the analytics leave it out; the course
+    // keeps its practice sessions.
+    let (_, records) = app
+        .get("/api/v1/hosts/records?from=2026-01-01T00:00:00Z", &tm)
+        .await;
+    let rec = records["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["host_id"] == mei_id)
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert!(rec.is_null() || rec["sessions"] == 0, "{records}");
+    assert_error(
+        &app.call(
+            Method::DELETE,
+            &format!("/api/v1/courses/{cid}"),
+            Some(&tm),
+            None,
+        )
+        .await,
+        409,
+        "conflict",
+    );
+}
+
 crate::on_both_backends!(
     a_candidate_goes_through_three_rounds_to_be_hired,
+    a_trainee_practises_in_a_private_room_and_is_scored,
     courses_enrolment_and_assessments_with_coaching,
     hosts_are_ranked_by_their_real_sessions_with_the_sample_size_shown,
     weights_and_thresholds_are_editable_within_their_rules,
