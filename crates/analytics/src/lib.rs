@@ -5,6 +5,7 @@
 
 pub mod db;
 mod error;
+pub mod evaluate;
 pub mod export;
 pub mod gen;
 pub mod list;
@@ -14,6 +15,7 @@ pub mod report;
 pub mod rollup;
 mod service;
 pub mod sources;
+pub mod stats;
 
 pub use error::AnalyticsError;
 pub use metrics::{Counts, Metrics};

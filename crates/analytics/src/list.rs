@@ -142,7 +142,7 @@ pub fn period(at: i64, by: &str) -> (String, String) {
 }
 
 impl Analytics {
-    async fn rows(
+    pub(crate) async fn rows(
         &self,
         from: Option<i64>,
         to: Option<i64>,

@@ -14,12 +14,12 @@ use sellstream_core::ErrorCode;
 use std::net::SocketAddr;
 
 /// Who may read the figures.
-const READERS: &[Role] = &[Role::Operator, Role::Analyst, Role::Host, Role::Controller];
+pub(crate) const READERS: &[Role] = &[Role::Operator, Role::Analyst, Role::Host, Role::Controller];
 
 /// Batches one client address may send per 10 s (a shop's Wi-Fi holds many viewers).
 const BATCHES_PER_ADDRESS: usize = 600;
 
-fn domain(e: AnalyticsError) -> ApiError {
+pub(crate) fn domain(e: AnalyticsError) -> ApiError {
     let wait = match &e {
         AnalyticsError::Flooded(s) => Some(*s),
         _ => None,

@@ -8,6 +8,7 @@ pub mod brand;
 pub mod calendar;
 pub mod categories;
 pub mod compliance;
+pub mod evaluate;
 pub mod flash;
 pub mod health;
 pub mod media;
@@ -175,6 +176,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::report_xlsx))
         .routes(routes!(analytics::sessions))
         .routes(routes!(analytics::trend))
+        .routes(routes!(evaluate::compare))
+        .routes(routes!(evaluate::correlation))
+        .routes(routes!(evaluate::correlation_matrix))
         .routes(routes!(sessions::lotteries))
         .routes(routes!(sessions::room_stats))
         .routes(routes!(moderation::list, moderation::add))

@@ -8,6 +8,7 @@ mod auth;
 mod calendar;
 mod checkout;
 mod compliance;
+mod evaluate;
 mod flash;
 mod media;
 mod orders;
