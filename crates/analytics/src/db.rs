@@ -422,7 +422,7 @@ impl Db {
                 for chunk in all.chunks(4_000) {
                     let sql = format!(
                         "INSERT INTO analytics_events ({EVENT_COLS}) VALUES {}",
-                        sellstream_store::value_rows(chunk.len(), 10)
+                        sellstream_store::value_rows(Backend::Postgres, chunk.len(), 10)
                     );
                     let mut q = sqlx::query(&sql);
                     for e in chunk {

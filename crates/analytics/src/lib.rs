@@ -3,6 +3,7 @@
 //! the post-live review (复盘), the session list and trends, and exports. Formulas:
 //! docs/metrics.md; design: docs/architecture.md.
 
+pub mod attribution;
 pub mod db;
 mod error;
 pub mod evaluate;
@@ -16,6 +17,7 @@ pub mod rollup;
 mod service;
 pub mod sources;
 pub mod stats;
+pub mod value;
 
 pub use error::AnalyticsError;
 pub use metrics::{Counts, Metrics};

@@ -219,7 +219,7 @@ async fn seed(db: &Db, n: usize, stock: i64) -> anyhow::Result<Shop> {
         let tokens: Vec<SessionToken> = ids.iter().map(|_| SessionToken::generate()).collect();
         let sql = format!(
             "INSERT INTO auth_sessions (token_hash, account_id, created_at, expires_at) VALUES {}",
-            value_rows(ids.len(), 4)
+            value_rows(store.backend(), ids.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for (id, t) in ids.iter().zip(&tokens) {

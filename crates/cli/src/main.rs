@@ -7,6 +7,7 @@ mod demo_scripts;
 mod demo_talent;
 mod flash_bench;
 mod media;
+mod rfm_bench;
 mod room_ingest;
 mod simulate;
 mod user;
@@ -82,6 +83,9 @@ enum BenchCommand {
     /// N events of realistic history ingested into SQLite, then the post-live report, trends and
     /// the live rollup, against the same events loaded into DuckDB and scanned.
     Analytics(analytics_bench::AnalyticsBench),
+    /// Customer value tiers (RFM with interaction) over C customers and N orders on SQLite,
+    /// against the same aggregate read without the covering index.
+    Rfm(rfm_bench::RfmBench),
 }
 
 /// Where the data lives.
@@ -223,6 +227,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Room(args)) => bench::run(args).await,
         Command::Bench(BenchCommand::Crash(args)) => flash_bench::crash(args).await,
         Command::Bench(BenchCommand::Analytics(args)) => analytics_bench::run(args).await,
+        Command::Bench(BenchCommand::Rfm(args)) => rfm_bench::run(args).await,
         Command::Bench(BenchCommand::FlashSale(args)) => {
             crate::bench::raise_file_limit();
             flash_bench::flash_sale(args).await

@@ -784,6 +784,25 @@ impl Talent {
                 c.stage
             )));
         }
+        // An interviewer judges the round they were booked for, not the rounds after it.
+        if !reader.manager {
+            let booked: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM interviews
+                 WHERE candidate_id = $1 AND interviewer_id = $2 AND round = $3",
+            )
+            .bind(id)
+            .bind(reader.account)
+            .bind(&c.stage)
+            .fetch_one(self.store.pool())
+            .await?
+            .try_get(0)?;
+            if booked == 0 {
+                return Err(OpsError::Conflict(format!(
+                    "you are not booked to interview this candidate in the {} round",
+                    c.stage
+                )));
+            }
+        }
         for k in input.scores.keys() {
             if !CRITERIA.contains(&k.as_str()) {
                 return Err(OpsError::Invalid(format!(

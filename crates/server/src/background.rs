@@ -151,3 +151,29 @@ mod tests {
         assert_eq!(super::mask(""), "**");
     }
 }
+
+/// Recomputes the customer value tiers once a day (docs/customer-value.md), checking hourly so a
+/// restart does not skip or repeat a day.
+pub(crate) fn recompute_values_daily(state: AppState) {
+    const DAY_MS: i64 = 86_400_000;
+    tokio::spawn(async move {
+        // The first look an hour after start: a starting server has other things to do.
+        let hour = Duration::from_secs(3_600);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
+        loop {
+            tick.tick().await;
+            let due = match state.analytics.last_value_run().await {
+                Ok(last) => last.is_none_or(|at| Timestamp::now().millis() - at >= DAY_MS),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the last customer value run");
+                    continue;
+                }
+            };
+            if due {
+                if let Err(e) = state.analytics.recompute_values("schedule", None).await {
+                    tracing::error!(error = %e, "scheduled customer value recomputation failed");
+                }
+            }
+        }
+    });
+}

@@ -195,6 +195,7 @@ impl AppState {
         state.outbox.spawn();
         crate::background::relay_orders_to_rooms(state.clone());
         crate::background::relay_flash_stock_to_rooms(state.clone());
+        crate::background::recompute_values_daily(state.clone());
         Ok(state)
     }
 }

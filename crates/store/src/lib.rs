@@ -142,15 +142,25 @@ impl Store {
     }
 }
 
-/// `($1,$2,…),(…)`: the placeholders of a multi-row `VALUES` for `n` rows of `cols` parameters.
-pub fn value_rows(n: usize, cols: usize) -> String {
-    (0..n)
-        .map(|r| {
-            let p: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
-            format!("({})", p.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+/// The placeholders of a multi-row `VALUES` for `n` rows of `cols` parameters, bound in order:
+/// `($1,$2,…),(…)` on PostgreSQL, `(?,?,…),(…)` on SQLite. The statement must have no other
+/// parameters.
+pub fn value_rows(backend: Backend, n: usize, cols: usize) -> String {
+    match backend {
+        // Plain `?`: SQLite numbers them as it reads, where each `$N` or `?N` is looked up in
+        // the statement's parameter list — quadratic, seconds for a few thousand parameters.
+        Backend::Sqlite => {
+            let row = format!("({})", vec!["?"; cols].join(","));
+            vec![row; n].join(",")
+        }
+        Backend::Postgres => (0..n)
+            .map(|r| {
+                let p: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+                format!("({})", p.join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    }
 }
 
 /// Hides a password in a database URL so it can be logged or shown.
@@ -178,7 +188,8 @@ mod tests {
 
     #[test]
     fn value_rows_number_parameters_in_order() {
-        assert_eq!(value_rows(2, 3), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(value_rows(Backend::Postgres, 2, 3), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_host_profiles"),
     migration!(18, "0018_training"),
     migration!(19, "0019_practice"),
+    migration!(20, "0020_customer_values"),
 ];
 
 #[derive(Debug, Default)]

@@ -97,7 +97,9 @@ function newSource(): string {
  */
 export function pageChannel(): string | undefined {
   try {
-    const from = new URLSearchParams(location.search).get('from')?.trim()
+    // `src` is what a pre-announcement link (/p/{code}) opens the room with; `from` other campaigns
+    const q = new URLSearchParams(location.search)
+    const from = (q.get('from') ?? q.get('src'))?.trim()
     return from ? from.slice(0, 64) : undefined
   } catch {
     return undefined

@@ -840,7 +840,7 @@ pub(crate) async fn commit_numbered(
             "INSERT INTO flash_buyers (sale_id, customer_id, quantity) VALUES {}
              ON CONFLICT (sale_id, customer_id) DO UPDATE SET quantity = flash_buyers.quantity + excluded.quantity
              WHERE flash_buyers.quantity + excluded.quantity <= {}",
-            value_rows(chunk.len(), 3),
+            value_rows(store.backend(), chunk.len(), 3),
             sale.per_customer
         );
         let mut q = sqlx::query(&sql);
@@ -858,7 +858,7 @@ pub(crate) async fn commit_numbered(
                 shipping_fen, total_fen, points_used, points_per_yuan, address, note, price_lines,
                 pay_deadline, created_at, updated_at, flash_sale_id)
              VALUES {} RETURNING id, number",
-            value_rows(chunk.len(), 17)
+            value_rows(store.backend(), chunk.len(), 17)
         );
         let mut q = sqlx::query(&sql);
         for (b, number) in chunk.iter().zip(nums) {
@@ -907,7 +907,7 @@ pub(crate) async fn commit_numbered(
                 attributes, image, quantity, unit_price, amount, membership, campaign, coupon,
                 points_fen, payable)
              VALUES {}",
-            value_rows(chunk.len(), 16)
+            value_rows(store.backend(), chunk.len(), 16)
         );
         let mut q = sqlx::query(&sql);
         for (b, id) in chunk.iter().zip(idc) {
@@ -932,7 +932,7 @@ pub(crate) async fn commit_numbered(
         q.execute(&mut *tx).await?;
         let sql = format!(
             "INSERT INTO order_history (order_id, from_state, to_state, actor, actor_id, note, at) VALUES {}",
-            value_rows(chunk.len(), 7)
+            value_rows(store.backend(), chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
         for (b, id) in chunk.iter().zip(idc) {
@@ -948,7 +948,7 @@ pub(crate) async fn commit_numbered(
         q.execute(&mut *tx).await?;
         let sql = format!(
             "INSERT INTO order_events (kind, order_id, session_id, channel, customer_id, amount, payload, at) VALUES {}",
-            value_rows(chunk.len(), 8)
+            value_rows(store.backend(), chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
         for (b, id) in chunk.iter().zip(idc) {
@@ -979,7 +979,7 @@ pub(crate) async fn commit_numbered(
             let sql = format!(
                 "INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, expires_at)
                  VALUES {} ON CONFLICT (customer_id, key) DO NOTHING",
-                value_rows(keyed.len(), 5)
+                value_rows(store.backend(), keyed.len(), 5)
             );
             let mut q = sqlx::query(&sql);
             for (b, id) in &keyed {

@@ -98,7 +98,7 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<LogCmd>) {
 async fn write(store: &Store, rows: &[LogRow]) -> Result<(), sqlx::Error> {
     let mut tx = store.pool().begin().await?;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let values = sellstream_store::value_rows(chunk.len(), 8);
+        let values = sellstream_store::value_rows(store.backend(), chunk.len(), 8);
         let sql = format!(
             "INSERT INTO room_events (session_id, seq, kind, actor_id, ref_id, amount, payload, at) VALUES {values}
              ON CONFLICT (session_id, seq) DO NOTHING"

@@ -7,6 +7,7 @@ use crate::error::ErrorBody;
 use crate::extract::{Json, Query};
 use crate::{ApiError, AppState};
 use axum::extract::State;
+use sellstream_analytics::attribution::{Attribution, AttributionQuery};
 use sellstream_analytics::evaluate::{
     CompareInput, Comparison, CorrelationMatrix, CorrelationReport, Group,
 };
@@ -96,5 +97,22 @@ pub async fn correlation_matrix(
             .correlation_matrix(&q.group())
             .await
             .map_err(domain)?,
+    ))
+}
+
+/// Which promotion brought the paid orders: flash sale, coupon, 满减 campaign or tracking link
+/// (the buyer's latest tracked visit within 24 hours before the order), each touch with the
+/// orders carrying it and the orders credited to it alone (flash sale, then coupon, then
+/// campaign, then link), and the orders with none.
+#[utoipa::path(get, path = "/api/v1/analytics/attribution", tag = "analytics", params(AttributionQuery),
+    responses((status = 200, body = Attribution), (status = 422, body = ErrorBody)))]
+pub async fn attribution(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<AttributionQuery>,
+) -> Result<axum::Json<Attribution>, ApiError> {
+    staff.require(READERS)?;
+    Ok(axum::Json(
+        state.analytics.attribution(&q).await.map_err(domain)?,
     ))
 }

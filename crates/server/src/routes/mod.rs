@@ -28,6 +28,7 @@ pub mod scripts;
 pub mod sessions;
 pub mod staff;
 pub mod talent;
+pub mod value;
 
 use crate::openapi::ApiDoc;
 use crate::AppState;
@@ -179,6 +180,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(evaluate::compare))
         .routes(routes!(evaluate::correlation))
         .routes(routes!(evaluate::correlation_matrix))
+        .routes(routes!(evaluate::attribution))
+        .routes(routes!(value::overview))
+        .routes(routes!(value::recompute))
+        .routes(routes!(value::members))
+        .routes(routes!(value::members_csv))
         .routes(routes!(sessions::lotteries))
         .routes(routes!(sessions::room_stats))
         .routes(routes!(moderation::list, moderation::add))

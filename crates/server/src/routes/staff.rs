@@ -19,7 +19,7 @@ pub struct StaffQuery {
     pub per_page: Option<u32>,
 }
 
-/// Staff accounts (admin).
+/// Staff accounts (admin; talent managers read it to book interviewers).
 #[utoipa::path(get, path = "/api/v1/staff", tag = "staff", params(StaffQuery),
     responses((status = 200, body = Page<Account>), (status = 403, body = ErrorBody)))]
 pub async fn list(
@@ -27,7 +27,7 @@ pub async fn list(
     staff: Staff,
     Query(q): Query<StaffQuery>,
 ) -> Result<axum::Json<Page<Account>>, ApiError> {
-    staff.require(&[Role::Admin])?;
+    staff.require(&[Role::Admin, Role::TalentManager])?;
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(Role::parse(r).ok_or_else(|| {
             ApiError::new(ErrorCode::ValidationFailed, format!("role: no role `{r}`"))

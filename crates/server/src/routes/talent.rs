@@ -518,16 +518,31 @@ pub struct CourseList {
     pub items: Vec<Course>,
 }
 
-/// Training courses with their enrolments (any staff).
+/// Training courses with their enrolments (any staff; a host sees only their own enrolment).
 #[utoipa::path(get, path = "/api/v1/courses", tag = "hosts",
     responses((status = 200, body = CourseList)))]
 pub async fn courses(
     State(state): State<AppState>,
-    _staff: Staff,
+    staff: Staff,
 ) -> Result<axum::Json<CourseList>, ApiError> {
     Ok(axum::Json(CourseList {
-        items: state.training.courses().await?,
+        items: state
+            .training
+            .courses()
+            .await?
+            .into_iter()
+            .map(|c| enrolments_for(&staff, c))
+            .collect(),
     }))
+}
+
+/// Who attended and completed what is for those who read host profiles; a host sees their own
+/// enrolment, other staff none.
+fn enrolments_for(staff: &Staff, mut course: Course) -> Course {
+    if !staff.0.has_any_role(PROFILE_READERS) {
+        course.enrolments.retain(|e| e.host_id == staff.0.id);
+    }
+    course
 }
 
 /// Add a course on one of the plan's topics (talent manager). Titles are unique (409).
@@ -549,10 +564,13 @@ pub async fn create_course(
     responses((status = 200, body = Course), (status = 404, body = ErrorBody)))]
 pub async fn course(
     State(state): State<AppState>,
-    _staff: Staff,
+    staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<Course>, ApiError> {
-    Ok(axum::Json(state.training.course(id).await?))
+    Ok(axum::Json(enrolments_for(
+        &staff,
+        state.training.course(id).await?,
+    )))
 }
 
 /// Edit a course (talent manager).

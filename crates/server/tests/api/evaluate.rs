@@ -354,7 +354,423 @@ async fn correlation_and_the_matrix_with_scipys_figures(app: TestApp) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+async fn paid_order(app: &TestApp, customer: i64, total_fen: i64, paid_at: i64) {
+    sqlx::query(
+        "INSERT INTO orders (number, customer_id, channel, state, goods_fen, shipping_fen, total_fen,
+         points_per_yuan, address, price_lines, pay_deadline, paid_at, created_at, updated_at)
+         VALUES ($1, $2, 'own', 'completed', $3, 0, $3, 1, '{}', '[]', $4, $4, $4, $4)",
+    )
+    .bind(format!(
+        "T{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
+    .bind(customer)
+    .bind(total_fen)
+    .bind(paid_at)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+}
+
+async fn watched(app: &TestApp, viewer: i64, session: i64, watch_ms: i64) {
+    sqlx::query(
+        "INSERT INTO analytics_viewers (session_id, replay, viewer, first_at, last_at, watch_ms)
+         VALUES ($1, 0, $2, 0, 0, $3)",
+    )
+    .bind(session)
+    .bind(viewer)
+    .bind(watch_ms)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+}
+
+async fn customers_are_tiered_by_rfm_with_interaction(app: TestApp) {
+    let an = app.staff("ana", &[Role::Analyst]).await;
+    let host = app.staff("hosty", &[Role::Host]).await;
+    let host_id = app.get("/api/v1/auth/me", &host).await.1["id"]
+        .as_i64()
+        .unwrap();
+    let day = 86_400_000i64;
+    let now = sellstream_core::Timestamp::now().millis();
+    // Customer k bought k times, k × ¥100 in all, last (10 − k) days ago, and watched k + 1
+    // minutes: each one better than the one before.
+    let mut ids = Vec::new();
+    for k in 0..10i64 {
+        let token = app.customer(&format!("1390000{k:04}")).await;
+        let id = app.get("/api/v1/auth/me", &token).await.1["id"]
+            .as_i64()
+            .unwrap();
+        for n in 0..k {
+            paid_order(&app, id, 10_000, now - (10 - k) * day - n * day).await;
+        }
+        watched(&app, id, 1, (k + 1) * 60_000).await;
+        ids.push(id);
+    }
+    // Staff watching is not a customer's interaction.
+    watched(&app, host_id, 1, 3_600_000).await;
+
+    let (s, run) = app
+        .post(
+            "/api/v1/analytics/customer-values/recompute",
+            &an,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    assert_eq!(
+        (
+            &run["customers"],
+            &run["high"],
+            &run["medium"],
+            &run["low"],
+            &run["source"]
+        ),
+        (
+            &json!(10),
+            &json!(2),
+            &json!(3),
+            &json!(5),
+            &json!("manual")
+        )
+    );
+    assert_eq!(
+        run["movements"],
+        json!([
+            {"from": null, "to": "high", "customers": 2},
+            {"from": null, "to": "low", "customers": 5},
+            {"from": null, "to": "medium", "customers": 3},
+        ])
+    );
+    let (_, high) = app
+        .get("/api/v1/analytics/customer-values/members?tier=high", &an)
+        .await;
+    let tiered: Vec<i64> = high["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["account_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(high["total"], 2);
+    assert!(
+        tiered.contains(&ids[9]) && tiered.contains(&ids[8]),
+        "{high}"
+    );
+    let best = &high["items"][0];
+    assert_eq!(
+        (
+            &best["score"],
+            &best["frequency"],
+            &best["recency_days"],
+            &best["phone"]
+        ),
+        (&json!(20), &json!(9), &json!(1), &json!("139****0009")),
+        "{best}"
+    );
+    let (_, low) = app
+        .get(
+            "/api/v1/analytics/customer-values/members?tier=low&per_page=10",
+            &an,
+        )
+        .await;
+    let c0 = low["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["account_id"] == ids[0])
+        .unwrap();
+    assert_eq!(
+        (
+            &c0["r"],
+            &c0["frequency"],
+            &c0["recency_days"],
+            &c0["watch_ms"]
+        ),
+        (&json!(1), &json!(0), &Value::Null, &json!(60_000)),
+        "a watcher who never bought is tiered too: {c0}"
+    );
+
+    // The weakest customer spends big today after watching an hour: they move up, and the run
+    // says who moved where.
+    for _ in 0..12 {
+        paid_order(&app, ids[0], 100_000, now).await;
+    }
+    watched(&app, ids[0], 2, 3_600_000).await;
+    let (_, run2) = app
+        .post(
+            "/api/v1/analytics/customer-values/recompute",
+            &an,
+            json!({}),
+        )
+        .await;
+    let moved = run2["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["from"] == "low" && m["to"] == "high")
+        .cloned();
+    assert_eq!(
+        moved.map(|m| m["customers"].clone()),
+        Some(json!(1)),
+        "{run2}"
+    );
+    let total: i64 = run2["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["customers"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 10);
+    let (_, overview) = app.get("/api/v1/analytics/customer-values", &an).await;
+    assert_eq!(overview["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(overview["runs"][0]["id"], run2["id"]);
+    assert_eq!(overview["sizes"]["high"], run2["high"]);
+
+    let res = app
+        .client
+        .get(format!(
+            "{}/api/v1/analytics/customer-values/members.csv?tier=high",
+            app.base
+        ))
+        .bearer_auth(&an)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}account_id,"), "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        1 + run2["high"].as_i64().unwrap() as usize
+    );
+    assert!(
+        csv.contains("139****0000") && !csv.contains("13900000000"),
+        "{csv}"
+    );
+
+    assert_error(
+        &app.get("/api/v1/analytics/customer-values/members?tier=vip", &an)
+            .await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.post(
+            "/api/v1/analytics/customer-values/recompute",
+            &host,
+            json!({}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &app.get("/api/v1/analytics/customer-values/members", &host)
+            .await,
+        403,
+        "forbidden",
+    );
+}
+
+async fn order_with(
+    app: &TestApp,
+    customer: i64,
+    session: i64,
+    total_fen: i64,
+    at: i64,
+    touches: (Option<i64>, Option<i64>, Option<i64>),
+) {
+    sqlx::query(
+        "INSERT INTO orders (number, customer_id, session_id, channel, state, goods_fen, shipping_fen,
+         total_fen, points_per_yuan, address, price_lines, pay_deadline, paid_at, created_at, updated_at,
+         flash_sale_id, coupon_id, campaign_id)
+         VALUES ($1, $2, $3, 'own', 'paid', $4, 0, $4, 1, '{}', '[]', $5, $5, $5, $5, $6, $7, $8)",
+    )
+    .bind(format!(
+        "A{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
+    .bind(customer)
+    .bind(session)
+    .bind(total_fen)
+    .bind(at)
+    .bind(touches.0)
+    .bind(touches.1)
+    .bind(touches.2)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+}
+
+async fn tracked_visit(app: &TestApp, session: i64, viewer: i64, code: &str, at: i64) {
+    sqlx::query(
+        "INSERT INTO analytics_events (session_id, kind, viewer, units, value, flags, channel, at)
+         VALUES ($1, 2, $2, 0, 0, 0, $3, $4)",
+    )
+    .bind(session)
+    .bind(viewer)
+    .bind(code)
+    .bind(at)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+}
+
+async fn orders_are_credited_to_the_promotion_that_brought_them(app: TestApp) {
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let mut ids = Vec::new();
+    for title in ["预告场", "另一场"] {
+        let (_, sess) = app
+            .post(
+                "/api/v1/sessions",
+                &op,
+                json!({"title": title, "theme": "custom",
+                       "scheduled_start": "2026-12-20T12:00:00Z", "scheduled_end": "2026-12-20T14:00:00Z"}),
+            )
+            .await;
+        ids.push(sess["id"].as_i64().unwrap());
+    }
+    let (sid, other) = (ids[0], ids[1]);
+    let hour = 3_600_000i64;
+    let now = sellstream_core::Timestamp::now().millis();
+    let (s, link) = app
+        .post(
+            &format!("/api/v1/sessions/{sid}/links"),
+            &op,
+            json!({"label": "微信群预告"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{link}");
+    let code = link["code"].as_str().unwrap().to_owned();
+    let mut buyers = Vec::new();
+    for k in 0..5 {
+        let t = app.customer(&format!("1370000{k:04}")).await;
+        buyers.push(
+            app.get("/api/v1/auth/me", &t).await.1["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    // 0: came by the link two hours before, used coupon 7 → the coupon takes the credit, the
+    //    link is listed as a touch too.
+    tracked_visit(&app, sid, buyers[0], &code, now - 3 * hour).await;
+    order_with(
+        &app,
+        buyers[0],
+        sid,
+        10_000,
+        now - hour,
+        (None, Some(7), None),
+    )
+    .await;
+    // 1: came by the link, bought at full price → the link.
+    tracked_visit(&app, sid, buyers[1], &code, now - 2 * hour).await;
+    order_with(&app, buyers[1], sid, 20_000, now - hour, (None, None, None)).await;
+    // 2: the link was two days before the order: outside the window → organic.
+    tracked_visit(&app, sid, buyers[2], &code, now - 50 * hour).await;
+    order_with(&app, buyers[2], sid, 30_000, now - hour, (None, None, None)).await;
+    // 3: flash sale and campaign → the flash sale.
+    order_with(
+        &app,
+        buyers[3],
+        sid,
+        40_000,
+        now - hour,
+        (Some(3), None, Some(9)),
+    )
+    .await;
+    // 4: came by the link to another session, ordered in this one → organic.
+    tracked_visit(&app, other, buyers[4], &code, now - 2 * hour).await;
+    order_with(&app, buyers[4], sid, 50_000, now - hour, (None, None, None)).await;
+
+    let (s, a) = app
+        .get(&format!("/api/v1/analytics/attribution?session={sid}"), &op)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(
+        (
+            &a["orders"],
+            &a["gmv_fen"],
+            &a["organic_orders"],
+            &a["organic_gmv_fen"],
+            &a["window_ms"]
+        ),
+        (
+            &json!(5),
+            &json!(150_000),
+            &json!(2),
+            &json!(80_000),
+            &json!(86_400_000)
+        )
+    );
+    let touch = |kind: &str| {
+        a["touches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} in {a}"))
+    };
+    let l = touch("link");
+    assert_eq!(
+        (
+            &l["name"],
+            &l["code"],
+            &l["orders"],
+            &l["gmv_fen"],
+            &l["credited_orders"],
+            &l["credited_gmv_fen"]
+        ),
+        (
+            &json!("微信群预告"),
+            &json!(code),
+            &json!(2),
+            &json!(30_000),
+            &json!(1),
+            &json!(20_000)
+        )
+    );
+    let c = touch("coupon");
+    assert_eq!(
+        (&c["id"], &c["name"], &c["credited_gmv_fen"]),
+        (&json!(7), &json!("coupon #7"), &json!(10_000))
+    );
+    assert_eq!(touch("flash_sale")["credited_gmv_fen"], 40_000);
+    let camp = touch("campaign");
+    assert_eq!(
+        (&camp["orders"], &camp["credited_orders"]),
+        (&json!(1), &json!(0))
+    );
+    let credited: i64 = a["touches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["credited_gmv_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        credited + 80_000,
+        150_000,
+        "credits and organic add up to the whole"
+    );
+    assert_eq!(
+        a["touches"][0]["kind"], "flash_sale",
+        "largest credit first"
+    );
+
+    assert_error(
+        &app.get("/api/v1/analytics/attribution?from=10&to=5", &op)
+            .await,
+        422,
+        "validation_failed",
+    );
+}
+
 crate::on_both_backends!(
     before_and_after_with_scipys_figures,
     correlation_and_the_matrix_with_scipys_figures,
+    customers_are_tiered_by_rfm_with_interaction,
+    orders_are_credited_to_the_promotion_that_brought_them,
 );

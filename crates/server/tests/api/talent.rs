@@ -25,6 +25,12 @@ async fn a_candidate_goes_through_three_rounds_to_be_hired(app: TestApp) {
         }
     };
     let (iv1_id, iv2_id) = (me(&iv1).await, me(&iv2).await);
+    // The talent manager finds interviewers among the staff.
+    let (s, staff) = app.get("/api/v1/staff?q=iris", &tm).await;
+    assert_eq!(
+        (s, &staff["items"][0]["id"]),
+        (StatusCode::OK, &json!(iv2_id))
+    );
 
     let new = json!({"name": "林小满", "phone": "138 0000 1111", "email": "Xiaoman@Example.com",
                      "cv_url": "https://example.com/cv.pdf", "video_url": "https://example.com/demo.mp4",
@@ -240,6 +246,9 @@ async fn a_candidate_goes_through_three_rounds_to_be_hired(app: TestApp) {
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["stage"], "second");
     assert_eq!(c["decisions"][0]["average"], 7.2);
+    // Booked for the first round only, an interviewer does not judge the second.
+    let e = app.post(&scores, &iv1, sheet([9, 9, 9, 9, 9])).await;
+    assert_error(&e, 409, "conflict");
 
     // Second round: below the threshold (6.5) the candidate cannot go on; a rescore can.
     let (_, low) = app.post(&scores, &tm, sheet([6, 6, 6, 6, 6])).await;
@@ -656,6 +665,17 @@ async fn courses_enrolment_and_assessments_with_coaching(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["enrolments"].as_array().unwrap().len(), 2);
+    let (_, mine) = app.get(&format!("/api/v1/courses/{cid}"), &mei).await;
+    assert_eq!(
+        mine["enrolments"],
+        json!([c["enrolments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["host_id"] == mei_id)
+            .unwrap()]),
+        "a host sees their own enrolment, not their colleagues'"
+    );
     let att = format!("/api/v1/courses/{cid}/enrolments/{mei_id}");
     assert_error(
         &app.put(&att, &tm, json!({"attended": false, "completed": true}))
