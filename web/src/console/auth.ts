@@ -97,6 +97,19 @@ export const SEE_ALL_SESSIONS_ROLES: Role[] = ['admin', 'operator', 'controller'
 // make them. The outbox is read by admin and operator; webhooks are admin's alone.
 export const PROMOTE_ROLES: Role[] = ['admin', 'operator']
 export const OUTBOX_ROLES: Role[] = ['admin', 'operator']
+// 主播招聘、培训与考核 (docs/hosts.md; routes/talent.rs MANAGERS, PROFILE_READERS): talent managers
+// run recruiting (the board, candidates' personal data, bookings, decisions, the weights), write
+// profiles, courses, enrolments and assessments. Talent managers, operators and analysts read the
+// host profiles, records, training and assessments; a host reads their own (and their own row of
+// the ranking). Any staff member booked as an interviewer fills their sheets; anyone reads courses.
+export const TALENT_ROLES: Role[] = ['admin', 'talent_manager']
+export const PROFILE_READER_ROLES: Role[] = ['admin', 'talent_manager', 'operator', 'analyst']
+export const HOST_RECORD_ROLES: Role[] = ['admin', 'talent_manager', 'operator', 'analyst', 'host']
+// 带播练习 (docs/hosts.md, "Live practice"; routes/practice.rs TRAINERS): talent managers and
+// operators set up practice sessions and score them; they and the trainee (a host, who sees only
+// their own) read them. Going live and ending follow the session's TRANSITION_ROLES.
+export const PRACTICE_TRAINER_ROLES: Role[] = ['admin', 'talent_manager', 'operator']
+export const PRACTICE_READER_ROLES: Role[] = ['admin', 'talent_manager', 'operator', 'host']
 
 export const can = {
   writeProducts: computed(() => hasAnyRole(WRITE_ROLES)),
@@ -126,4 +139,11 @@ export const can = {
   seeAllSessions: computed(() => hasAnyRole(SEE_ALL_SESSIONS_ROLES)),
   promote: computed(() => hasAnyRole(PROMOTE_ROLES)),
   outbox: computed(() => hasAnyRole(OUTBOX_ROLES)),
+  talent: computed(() => hasAnyRole(TALENT_ROLES)),
+  readProfiles: computed(() => hasAnyRole(PROFILE_READER_ROLES)),
+  hostRecords: computed(() => hasAnyRole(HOST_RECORD_ROLES)),
+  practiceTrainer: computed(() => hasAnyRole(PRACTICE_TRAINER_ROLES)),
+  readPractice: computed(() => hasAnyRole(PRACTICE_READER_ROLES)),
+  /** A host's own host page (menu): any account holding the host role. */
+  ownHostPage: computed(() => (me.value?.roles ?? []).includes('host')),
 }

@@ -53,6 +53,11 @@ export interface Entry {
   script_segments: number
   script_minutes: number
   conflicts: Conflict[]
+  /**
+   * The course of a practice session (带播练习), which is not a real show. The calendar's entries
+   * do not carry it (yet): the page fills it in from GET /practice where the reader may list them.
+   */
+  practice_course_id?: number | null
 }
 
 export interface Calendar {

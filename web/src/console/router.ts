@@ -1,7 +1,23 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router'
 import { setUnauthorizedHandler } from '@shared/api'
 import type { Role } from '@shared/types'
-import { ensureMe, forgetMe, hasAnyRole, me, ADMIN_ROLES, ANALYTICS_ROLES, MODERATION_ROLES, ORDER_ROLES, OUTBOX_ROLES, ROOM_ROLES, WRITE_ROLES } from './auth'
+import {
+  ensureMe,
+  forgetMe,
+  hasAnyRole,
+  me,
+  ADMIN_ROLES,
+  ANALYTICS_ROLES,
+  HOST_RECORD_ROLES,
+  MODERATION_ROLES,
+  ORDER_ROLES,
+  OUTBOX_ROLES,
+  PRACTICE_READER_ROLES,
+  PROFILE_READER_ROLES,
+  ROOM_ROLES,
+  TALENT_ROLES,
+  WRITE_ROLES,
+} from './auth'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -122,6 +138,52 @@ export const router = createRouter({
           name: 'notifications',
           component: () => import('./pages/NotificationsPage.vue'),
           meta: { title: 'console.menu.notifications', menu: 'notifications', roles: OUTBOX_ROLES },
+        },
+        // 主播 (docs/hosts.md): recruiting is the talent managers'; a candidate's page is also their
+        // interviewers' (the server answers 404 to anyone else); every staff member finds their own
+        // interviews and reads the courses; profiles and records are read by talent managers,
+        // operators and analysts, and a host reads their own page and ranking row.
+        { path: 'talent', name: 'talent', component: () => import('./pages/TalentBoardPage.vue'), meta: { title: 'console.menu.talent', menu: 'talent', roles: TALENT_ROLES } },
+        {
+          path: 'talent/candidates/:id',
+          name: 'candidate',
+          component: () => import('./pages/CandidatePage.vue'),
+          props: true,
+          meta: { title: 'console.talent.candidate.title', menu: 'talent' },
+        },
+        { path: 'interviews/mine', name: 'my-interviews', component: () => import('./pages/MyInterviewsPage.vue'), meta: { title: 'console.menu.myInterviews', menu: 'interviews' } },
+        { path: 'hosts', name: 'hosts', component: () => import('./pages/HostsPage.vue'), meta: { title: 'console.menu.hosts', menu: 'hosts', roles: PROFILE_READER_ROLES } },
+        {
+          path: 'hosts/records',
+          name: 'host-records',
+          component: () => import('./pages/HostRecordsPage.vue'),
+          meta: { title: 'console.menu.hostRecords', menu: 'host-records', roles: HOST_RECORD_ROLES },
+        },
+        {
+          path: 'hosts/:id',
+          name: 'host',
+          component: () => import('./pages/HostPage.vue'),
+          props: true,
+          // a host alone opens their own page only (the server refuses others with 403)
+          meta: { title: 'console.talent.host.title', menu: 'hosts', roles: HOST_RECORD_ROLES },
+          beforeEnter: (to) => (hasAnyRole(PROFILE_READER_ROLES) || String(me.value?.id) === String(to.params.id) ? true : { name: 'forbidden' }),
+        },
+        { path: 'training', name: 'training', component: () => import('./pages/TrainingPage.vue'), meta: { title: 'console.menu.training', menu: 'training' } },
+        // a practice show (docs/hosts.md "Live practice"): its trainers and its trainee (the server
+        // answers 403 to another host)
+        {
+          path: 'training/practice/:sessionId',
+          name: 'practice',
+          component: () => import('./pages/PracticePage.vue'),
+          props: true,
+          meta: { title: 'console.talent.practice.title', menu: 'training', roles: PRACTICE_READER_ROLES },
+        },
+        {
+          path: 'training/:id',
+          name: 'course',
+          component: () => import('./pages/CoursePage.vue'),
+          props: true,
+          meta: { title: 'console.talent.course.title', menu: 'training' },
         },
         { path: 'forbidden', name: 'forbidden', component: () => import('./pages/ForbiddenPage.vue'), meta: { title: 'console.forbidden.title' } },
         { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue'), meta: { title: 'console.notFound.title' } },

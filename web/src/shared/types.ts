@@ -155,6 +155,11 @@ export interface Session {
   state: SessionState
   started_at: string | null
   ended_at: string | null
+  /**
+   * Set for a private practice session (带播练习) of this live-practice course: only staff open its
+   * room, viewers never see it listed and it takes no orders. Not a real show.
+   */
+  practice_course_id: number | null
   bag_count: number
   created_at: string
   updated_at: string
