@@ -153,29 +153,36 @@ impl Analytics {
     async fn raw_values(&self) -> Result<Vec<Raw>, AnalyticsError> {
         use futures_util::TryStreamExt;
         let pool = self.store().pool();
-        // Streamed into compact tuples: a million rows held as rows would cost hundreds of MB.
-        let mut orders: Vec<(i64, Option<i64>, i64, i64)> = Vec::new();
-        let mut rows = sqlx::query(
-            "SELECT customer_id, MAX(paid_at),
-                    CAST(SUM(CASE WHEN refunded_fen < total_fen THEN 1 ELSE 0 END) AS BIGINT),
-                    CAST(SUM(total_fen - refunded_fen) AS BIGINT)
-             FROM orders WHERE paid_at IS NOT NULL GROUP BY customer_id ORDER BY customer_id",
-        )
-        .fetch(pool);
-        while let Some(r) = rows.try_next().await? {
-            orders.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
-        }
-        drop(rows);
-        let mut watched: Vec<(i64, i64, i64)> = Vec::new();
-        let mut rows = sqlx::query(
-            "SELECT viewer, CAST(SUM(watch_ms) AS BIGINT), CAST(SUM(chats) AS BIGINT)
-             FROM analytics_viewers WHERE viewer > 0 GROUP BY viewer ORDER BY viewer",
-        )
-        .fetch(pool);
-        while let Some(r) = rows.try_next().await? {
-            watched.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
-        }
-        drop(rows);
+        // The two aggregates are read at once, on two connections (SQLite readers run side by
+        // side under WAL), each streamed into compact tuples: a million rows held as rows would
+        // cost hundreds of MB.
+        let orders = async {
+            let mut out: Vec<(i64, Option<i64>, i64, i64)> = Vec::new();
+            let mut rows = sqlx::query(
+                "SELECT customer_id, MAX(paid_at),
+                        CAST(SUM(CASE WHEN refunded_fen < total_fen THEN 1 ELSE 0 END) AS BIGINT),
+                        CAST(SUM(total_fen - refunded_fen) AS BIGINT)
+                 FROM orders WHERE paid_at IS NOT NULL GROUP BY customer_id ORDER BY customer_id",
+            )
+            .fetch(pool);
+            while let Some(r) = rows.try_next().await? {
+                out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+            }
+            Ok::<_, AnalyticsError>(out)
+        };
+        let watched = async {
+            let mut out: Vec<(i64, i64, i64)> = Vec::new();
+            let mut rows = sqlx::query(
+                "SELECT viewer, CAST(SUM(watch_ms) AS BIGINT), CAST(SUM(chats) AS BIGINT)
+                 FROM analytics_viewers WHERE viewer > 0 GROUP BY viewer ORDER BY viewer",
+            )
+            .fetch(pool);
+            while let Some(r) = rows.try_next().await? {
+                out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+            }
+            Ok::<_, AnalyticsError>(out)
+        };
+        let (orders, watched) = tokio::try_join!(orders, watched)?;
         let mut out = Vec::with_capacity(orders.len().max(watched.len()));
         let (mut a, mut b) = (orders.iter().peekable(), watched.iter().peekable());
         // Viewers who never bought are checked to be customers before they are tiered.
@@ -332,8 +339,9 @@ impl Analytics {
         // in this run left the tiers.
         let mut movements = Vec::new();
         for row in sqlx::query(
-            "SELECT previous_tier, tier, COUNT(*) FROM customer_values WHERE run_id = $1
-             GROUP BY previous_tier, tier",
+            "SELECT CASE WHEN run_id = $1 THEN previous_tier ELSE tier END,
+                    CASE WHEN run_id = $1 THEN tier END, COUNT(*)
+             FROM customer_values GROUP BY 1, 2",
         )
         .bind(run)
         .fetch_all(&mut *tx)
@@ -343,19 +351,6 @@ impl Analytics {
                 from: row.try_get(0)?,
                 to: row.try_get(1)?,
                 customers: row.try_get(2)?,
-            });
-        }
-        for row in sqlx::query(
-            "SELECT tier, COUNT(*) FROM customer_values WHERE run_id <> $1 GROUP BY tier",
-        )
-        .bind(run)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            movements.push(Movement {
-                from: row.try_get(0)?,
-                to: None,
-                customers: row.try_get(1)?,
             });
         }
         sqlx::query("DELETE FROM customer_values WHERE run_id <> $1")

@@ -22,11 +22,19 @@ pub struct RfmBench {
     /// Recomputations timed after the first (which also fills the table).
     #[arg(long, default_value_t = 2)]
     pub runs: usize,
+    /// Keep the generated database in this folder and reuse it when it is already there (the
+    /// history takes minutes to generate); by default a temporary folder, removed at the end.
+    #[arg(long)]
+    pub keep_in: Option<std::path::PathBuf>,
 }
 
 pub async fn run(args: RfmBench) -> anyhow::Result<()> {
     if args.customers < 100 || args.orders < args.customers {
         bail!("--customers: at least 100; --orders: at least as many as customers");
+    }
+    if let Some(dir) = &args.keep_in {
+        std::fs::create_dir_all(dir)?;
+        return bench(&args, dir).await;
     }
     let dir = std::env::temp_dir().join(format!("sellstream-rfm-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -47,9 +55,29 @@ async fn bench(args: &RfmBench, dir: &std::path::Path) -> anyhow::Result<()> {
     let now = Timestamp::now().millis();
     let (c, n) = (args.customers, args.orders);
     let t = Instant::now();
+    let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+        .fetch_one(store.pool())
+        .await?;
+    if have == n {
+        eprintln!("bench: reusing the {n} orders in {}", dir.display());
+    } else {
+        if have > 0 {
+            bail!(
+                "{} holds another history: use an empty folder",
+                dir.display()
+            );
+        }
+        generate(&store, c, n, now).await?;
+    }
+    let gen_s = t.elapsed().as_secs_f64();
+    eprintln!("bench: ready in {gen_s:.1} s");
+    bench_ready(args, &store, c, n, gen_s).await
+}
+
+async fn generate(store: &Store, c: i64, n: i64, now: i64) -> anyhow::Result<()> {
     eprintln!("bench: generating {c} customers and {n} orders in SQLite…");
     exec(
-        &store,
+        store,
         &format!(
             "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {c})
              INSERT INTO accounts (id, kind, phone, nickname, password_hash, created_at, updated_at)
@@ -61,7 +89,7 @@ async fn bench(args: &RfmBench, dir: &std::path::Path) -> anyhow::Result<()> {
     // the last year; one in ten unpaid (cancelled), one in thirty refunded.
     let year = 365 * 86_400_000i64;
     exec(
-        &store,
+        store,
         &format!(
             "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}),
              -- A CTE column may be evaluated once per use: only the customer draws are random.
@@ -81,7 +109,7 @@ async fn bench(args: &RfmBench, dir: &std::path::Path) -> anyhow::Result<()> {
     .await?;
     let watches = 3 * c;
     exec(
-        &store,
+        store,
         &format!(
             "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {watches} - 1)
              INSERT OR IGNORE INTO analytics_viewers (session_id, replay, viewer, first_at, last_at, watch_ms, chats)
@@ -89,10 +117,17 @@ async fn bench(args: &RfmBench, dir: &std::path::Path) -> anyhow::Result<()> {
         ),
     )
     .await?;
-    exec(&store, "ANALYZE").await?;
-    let gen_s = t.elapsed().as_secs_f64();
-    eprintln!("bench: generated in {gen_s:.1} s");
+    exec(store, "ANALYZE").await?;
+    Ok(())
+}
 
+async fn bench_ready(
+    args: &RfmBench,
+    store: &Store,
+    c: i64,
+    n: i64,
+    gen_s: f64,
+) -> anyhow::Result<()> {
     let baseline = Instant::now();
     let groups: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT customer_id, MAX(paid_at),

@@ -61,7 +61,20 @@ pub struct Entry {
     pub script_version: i64,
     pub script_segments: i64,
     pub script_minutes: i64,
+    /// Set for a private practice session of this training course (it occupies no channel).
+    pub practice_course_id: Option<i64>,
     pub conflicts: Vec<Conflict>,
+}
+
+impl Entry {
+    /// The channel the session occupies: none for a practice session.
+    fn occupies(&self) -> &str {
+        if self.practice_course_id.is_some() {
+            ""
+        } else {
+            &self.channel
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -99,7 +112,8 @@ struct Slot {
 const ENTRY_SELECT: &str = "SELECT s.id, s.title, s.theme, s.format, s.festival, s.promotion_policy,
     s.channel, COALESCE(c.name, s.channel), COALESCE(c.platform, ''), s.host_id, a.nickname, s.state,
     s.scheduled_start, s.scheduled_end, s.target_gmv_fen, s.target_viewers, s.target_orders,
-    (SELECT COALESCE(MAX(v.version), 0) FROM script_versions v WHERE v.session_id = s.id)
+    (SELECT COALESCE(MAX(v.version), 0) FROM script_versions v WHERE v.session_id = s.id),
+    s.practice_course_id
     FROM live_sessions s LEFT JOIN accounts a ON a.id = s.host_id
     LEFT JOIN channels c ON c.code = s.channel";
 
@@ -167,7 +181,7 @@ impl Planner {
                 e.conflicts = clashes(
                     e.id,
                     e.host_id,
-                    &e.channel,
+                    e.occupies(),
                     e.scheduled_start.millis(),
                     e.scheduled_end.millis(),
                     &slots,
@@ -201,7 +215,7 @@ impl Planner {
         if e.state == "scheduled" || e.state == "live" {
             let (s, t) = (e.scheduled_start.millis(), e.scheduled_end.millis());
             let slots = self.slots(s - MAX_SESSION_MS, t + MAX_SESSION_MS).await?;
-            e.conflicts = clashes(id, e.host_id, &e.channel, s, t, &slots);
+            e.conflicts = clashes(id, e.host_id, e.occupies(), s, t, &slots);
             e.conflicts.extend(
                 self.stock_conflicts()
                     .await?
@@ -213,7 +227,8 @@ impl Planner {
     }
 
     /// Which sessions a session would clash with at `[start, end)`: the same host or the same
-    /// channel at once. Used before moving a session on the calendar.
+    /// channel (`""` for a practice session, which occupies none) at once. Used before moving a
+    /// session on the calendar.
     pub async fn clashes_at(
         &self,
         id: i64,
@@ -230,7 +245,8 @@ impl Planner {
     /// Scheduled and live sessions starting in `[from, to)`.
     async fn slots(&self, from: i64, to: i64) -> Result<Vec<Slot>, OpsError> {
         let rows = sqlx::query(
-            "SELECT s.id, s.title, s.channel, s.host_id, a.nickname, s.scheduled_start, s.scheduled_end
+            "SELECT s.id, s.title, CASE WHEN s.practice_course_id IS NULL THEN s.channel ELSE '' END,
+                    s.host_id, a.nickname, s.scheduled_start, s.scheduled_end
              FROM live_sessions s LEFT JOIN accounts a ON a.id = s.host_id
              WHERE s.state IN ('scheduled', 'live') AND s.scheduled_start >= $1 AND s.scheduled_start < $2",
         )
@@ -416,7 +432,8 @@ fn clashes(
                 product_id: None,
             });
         }
-        if o.channel == channel {
+        // A practice session occupies no channel ("").
+        if !channel.is_empty() && o.channel == channel {
             out.push(Conflict {
                 kind: "channel",
                 message: format!(
@@ -451,6 +468,7 @@ fn entry_from_row(r: &sellstream_store::AnyRow) -> Result<Entry, OpsError> {
         target_viewers: r.try_get(15)?,
         target_orders: r.try_get(16)?,
         script_version: r.try_get(17)?,
+        practice_course_id: r.try_get(18)?,
         products: vec![],
         script_segments: 0,
         script_minutes: 0,

@@ -22,6 +22,8 @@ const SEE_ALL: &[Role] = &[
     Role::Controller,
     Role::Analyst,
     Role::Warehouse,
+    // Talent managers plan practice sessions around the hosts' shows.
+    Role::TalentManager,
 ];
 
 #[derive(Deserialize, IntoParams)]
@@ -346,7 +348,17 @@ pub async fn reschedule(
     }
     let conflicts = state
         .planner
-        .clashes_at(id, s.host_id, &s.channel, start, end)
+        .clashes_at(
+            id,
+            s.host_id,
+            if s.practice_course_id.is_some() {
+                ""
+            } else {
+                &s.channel
+            },
+            start,
+            end,
+        )
         .await?;
     if !conflicts.is_empty() && !input.force {
         let list = conflicts

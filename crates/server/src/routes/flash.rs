@@ -37,6 +37,12 @@ pub async fn launch(
             "the session is over: no flash sale can start in it",
         ));
     }
+    if session.practice_course_id.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "a practice session takes no orders: no flash sale can start in it",
+        ));
+    }
     let bag = state.sessions.bag(session_id).await?;
     let in_bag = bag
         .iter()

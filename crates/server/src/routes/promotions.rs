@@ -179,6 +179,12 @@ pub async fn offer(
             "the session is over: its room shows nothing new",
         ));
     }
+    if session.practice_course_id.is_some() && input.coupon_id.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "a practice session takes no orders: no coupons are offered in it",
+        ));
+    }
     let card = match input.coupon_id {
         Some(id) => {
             let c = state.promotions.coupon(id).await?;

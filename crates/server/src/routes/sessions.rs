@@ -95,6 +95,16 @@ pub async fn update(
     Json(input): Json<SessionInput>,
 ) -> Result<axum::Json<LiveSession>, ApiError> {
     staff.require(PLANNERS)?;
+    // A practice session's host stays a trainee of its course.
+    if let Some(course) = state.sessions.get(id).await?.practice_course_id {
+        let host = input.host_id.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ValidationFailed,
+                "host_id: a practice session needs its trainee",
+            )
+        })?;
+        state.practice.check_new(course, host).await?;
+    }
     Ok(axum::Json(state.sessions.update(id, input).await?))
 }
 
@@ -104,7 +114,8 @@ pub struct TransitionRequest {
     pub to: SessionState,
 }
 
-/// Go live, end, or cancel (admin, operator, host, controller). Cancelling is for planners only.
+/// Go live, end, or cancel (admin, operator, controller, the session's host). Cancelling is for
+/// planners only.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/transition", tag = "sessions", params(("id" = i64, Path)),
     request_body = TransitionRequest,
     responses((status = 200, body = LiveSession), (status = 409, body = ErrorBody, description = "illegal_transition")))]
@@ -118,6 +129,14 @@ pub async fn transition(
         staff.require(PLANNERS)?;
     } else {
         staff.require(RUNNERS)?;
+        // A host runs their own shows; controllers and operators run any.
+        if !staff.0.has_any_role(&[Role::Operator, Role::Controller])
+            && state.sessions.get(id).await?.host_id != Some(staff.0.id)
+        {
+            return Err(ApiError::forbidden(
+                "operator or controller (or the session's host)",
+            ));
+        }
     }
     let session = state.sessions.transition(id, req.to).await?;
     if !session.state.is_open() {

@@ -944,6 +944,68 @@ async fn a_trainee_practises_in_a_private_room_and_is_scored(app: TestApp) {
                                  "pacing": 6, "emergency": 4}, "notes": "讲解偏快"});
     let score = format!("/api/v1/practice/{sid}/scorecard");
     assert_error(&app.put(&score, &tm, card.clone()).await, 409, "conflict");
+    // Another host does not run a trainee's show.
+    let jie = app.staff("jie", &[Role::Host]).await;
+    assert_error(
+        &app.post(
+            &format!("/api/v1/sessions/{sid}/transition"),
+            &jie,
+            json!({"to": "live"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    // A practice occupies no channel: a real show on `own` at the same hour does not clash.
+    let (_, real) = app
+        .post(
+            "/api/v1/sessions",
+            &op,
+            json!({"title": "正式场", "theme": "custom",
+                   "scheduled_start": "2026-03-01T10:30:00Z", "scheduled_end": "2026-03-01T11:30:00Z"}),
+        )
+        .await;
+    let (s, cal) = app
+        .get(
+            "/api/v1/calendar?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z",
+            &tm,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "a talent manager reads the calendar: {cal}"
+    );
+    let entries = cal["entries"].as_array().unwrap();
+    let entry = |id: i64| entries.iter().find(|e| e["id"] == id).unwrap().clone();
+    assert_eq!(entry(sid)["practice_course_id"], cid);
+    assert_eq!(
+        entry(real["id"].as_i64().unwrap())["conflicts"],
+        json!([]),
+        "{cal}"
+    );
+    // Its host stays a trainee of the course.
+    let mut moved = sess.clone();
+    for k in [
+        "id",
+        "state",
+        "started_at",
+        "ended_at",
+        "bag_count",
+        "created_at",
+        "updated_at",
+        "host_name",
+        "practice_course_id",
+    ] {
+        moved.as_object_mut().unwrap().remove(k);
+    }
+    moved["host_id"] = json!(app.get("/api/v1/auth/me", &jie).await.1["id"]);
+    assert_error(
+        &app.put(&format!("/api/v1/sessions/{sid}"), &op, moved)
+            .await,
+        422,
+        "validation_failed",
+    );
     let (s, live) = app
         .post(
             &format!("/api/v1/sessions/{sid}/transition"),
@@ -952,6 +1014,18 @@ async fn a_trainee_practises_in_a_private_room_and_is_scored(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{live}");
+    let sku_id =
+        app.get(&format!("/api/v1/products/{product}"), &op).await.1["skus"][0]["id"].clone();
+    assert_error(
+        &app.post(
+            &format!("/api/v1/sessions/{sid}/flash-sales"),
+            &op,
+            json!({"sku_id": sku_id, "title": "秒杀", "quota": 1, "price_fen": 100, "per_customer": 1}),
+        )
+        .await,
+        409,
+        "conflict",
+    );
 
     // Hidden from viewers: not listed, no page, no room, no orders.
     let (_, listed) = app
