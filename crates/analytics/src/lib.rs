@@ -9,6 +9,7 @@ mod error;
 pub mod evaluate;
 pub mod export;
 pub mod gen;
+pub mod imports;
 pub mod list;
 pub mod metrics;
 pub mod model;

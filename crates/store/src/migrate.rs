@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(18, "0018_training"),
     migration!(19, "0019_practice"),
     migration!(20, "0020_customer_values"),
+    migration!(21, "0021_imports"),
 ];
 
 #[derive(Debug, Default)]

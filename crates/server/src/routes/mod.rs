@@ -11,6 +11,7 @@ pub mod compliance;
 pub mod evaluate;
 pub mod flash;
 pub mod health;
+pub mod imports;
 pub mod media;
 pub mod members;
 pub mod moderation;
@@ -181,6 +182,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(evaluate::correlation))
         .routes(routes!(evaluate::correlation_matrix))
         .routes(routes!(evaluate::attribution))
+        .routes(routes!(imports::preview))
+        .routes(routes!(imports::import, imports::list))
+        .routes(routes!(imports::mapping, imports::save_mapping))
         .routes(routes!(value::overview))
         .routes(routes!(value::recompute))
         .routes(routes!(value::members))

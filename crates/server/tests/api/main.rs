@@ -10,6 +10,7 @@ mod checkout;
 mod compliance;
 mod evaluate;
 mod flash;
+mod imports;
 mod media;
 mod orders;
 mod platform;

@@ -1,0 +1,191 @@
+//! Importing other platforms' exports over HTTP: preview, all-or-nothing import, the same file
+//! twice, overlapping exports, saved mappings, and the refusals.
+
+use crate::common::{assert_error, TestApp};
+use reqwest::StatusCode;
+use sellstream_accounts::Role;
+use serde_json::{json, Value};
+
+const FILE: &str = "抖音号,直播标题,开播时间,直播时长,累计观看人数,最高在线人数,人均停留时长,直播间成交金额(元),成交订单数,成交人数
+shiguang,秋冬新品首发,2026/11/20 20:00,2小时5分,1.2万,1860,1分35秒,\"￥128,500.50\",1021,962
+shiguang,宠粉秒杀夜,2026-11-22 19:30:00,01:58:00,9876,1203,72,9.8万,820,800
+";
+
+async fn upload(app: &TestApp, token: &str, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM platform_sessions")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap()
+}
+
+async fn exports_are_previewed_imported_once_and_refused_when_bad(app: TestApp) {
+    let an = app.staff("ana", &[Role::Analyst]).await;
+    let gbk = encoding_rs::GBK.encode(FILE).0.into_owned();
+
+    let (s, p) = upload(
+        &app,
+        &an,
+        "/api/v1/imports/preview?platform=douyin&file_name=douyin-11.csv",
+        gbk.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        (
+            &p["encoding"],
+            &p["valid"],
+            &p["rejected"],
+            &p["mapping"]["uv"]
+        ),
+        (
+            &json!("gb18030"),
+            &json!(2),
+            &json!([]),
+            &json!("累计观看人数")
+        )
+    );
+    assert_eq!(p["sample"][0]["gmv_fen"], 12_850_050);
+    assert_eq!(count(&app).await, 0, "a preview writes nothing");
+
+    let path = "/api/v1/imports?platform=douyin&file_name=douyin-11.csv";
+    let (s, r) = upload(&app, &an, path, gbk.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(
+        (&r["added"], &r["updated"], &r["already"]),
+        (&json!(2), &json!(0), &json!(false))
+    );
+    let (s, again) = upload(&app, &an, path, gbk.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!((&again["id"], &again["already"]), (&r["id"], &json!(true)));
+    assert_eq!(count(&app).await, 2, "the same file twice changes nothing");
+
+    // A later export with one of the same sessions updates it.
+    let later = FILE.replace("9876", "10234")
+        + "shiguang,周末专场,2026-11-23 20:00,1小时,5000,800,60,5万,400,390\n";
+    let (s, r2) = upload(&app, &an, path, later.into_bytes()).await;
+    assert_eq!(s, StatusCode::CREATED, "{r2}");
+    assert_eq!((&r2["added"], &r2["updated"]), (&json!(1), &json!(2)));
+    let uv: i64 = sqlx::query_scalar("SELECT uv FROM platform_sessions WHERE title = '宠粉秒杀夜'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(uv, 10_234);
+
+    // A bad row refuses the whole file; skip_rejected imports the rest and keeps the report.
+    let bad = "抖音号,开播时间,累计观看人数,直播间成交金额\nshiguang,2026-11-24 20:00,abc,100\nshiguang,2026-11-25 20:00,50,100\n";
+    let e = upload(&app, &an, path, bad.as_bytes().to_vec()).await;
+    assert_error(&e, 422, "validation_failed");
+    assert!(
+        e.1["error"]["message"].as_str().unwrap().contains("row 2"),
+        "{}",
+        e.1
+    );
+    assert_eq!(count(&app).await, 3, "nothing half-imported");
+    let (s, r3) = upload(
+        &app,
+        &an,
+        "/api/v1/imports?platform=douyin&file_name=bad.csv&skip_rejected=true",
+        bad.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r3}");
+    assert_eq!(
+        (&r3["imported"], &r3["rejected"], &r3["report"][0]["row"]),
+        (&json!(1), &json!(1), &json!(2))
+    );
+
+    // A renamed column is mapped by saving the platform's mapping.
+    let renamed = "快手号,开播时间,观看人数,成交单量\nk1,2026-11-20 20:00,100,3\n";
+    let (_, p) = upload(
+        &app,
+        &an,
+        "/api/v1/imports/preview?platform=kuaishou",
+        renamed.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(p["unmapped"], json!(["成交单量"]));
+    let (s, m) = app
+        .put(
+            "/api/v1/imports/mappings/kuaishou/sessions",
+            &an,
+            json!({"columns": {"orders": ["成交单量", "订单数"]}}),
+        )
+        .await;
+    assert_eq!((s, &m["saved"]), (StatusCode::OK, &json!(true)), "{m}");
+    let (_, p) = upload(
+        &app,
+        &an,
+        "/api/v1/imports/preview?platform=kuaishou",
+        renamed.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (&p["unmapped"], &p["sample"][0]["orders"]),
+        (&json!([]), &json!(3))
+    );
+
+    // Refusals: platform, field, size, an empty body, role.
+    assert_error(
+        &upload(
+            &app,
+            &an,
+            "/api/v1/imports/preview?platform=weibo",
+            gbk.clone(),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.put(
+            "/api/v1/imports/mappings/douyin/sessions",
+            &an,
+            json!({"columns": {"charm": ["魅力"]}}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &upload(
+            &app,
+            &an,
+            "/api/v1/imports/preview?platform=douyin",
+            vec![b'a'; 21 * 1024 * 1024],
+        )
+        .await,
+        413,
+        "payload_too_large",
+    );
+    assert_error(
+        &upload(
+            &app,
+            &an,
+            "/api/v1/imports/preview?platform=douyin",
+            Vec::new(),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    let host = app.staff("hosty", &[Role::Host]).await;
+    assert_error(&upload(&app, &host, path, gbk).await, 403, "forbidden");
+    let (_, list) = app.get("/api/v1/imports", &an).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+}
+
+crate::on_both_backends!(exports_are_previewed_imported_once_and_refused_when_bad);
