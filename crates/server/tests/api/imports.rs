@@ -160,17 +160,30 @@ async fn exports_are_previewed_imported_once_and_refused_when_bad(app: TestApp) 
         422,
         "validation_failed",
     );
-    assert_error(
-        &upload(
-            &app,
-            &an,
-            "/api/v1/imports/preview?platform=douyin",
-            vec![b'a'; 21 * 1024 * 1024],
+    // Too large: refused on its declared length, before a byte of the body is read.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = app.base.trim_start_matches("http://").to_owned();
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/imports/preview?platform=douyin HTTP/1.1\r\nHost: {addr}\r\n\
+             Authorization: Bearer {an}\r\nContent-Type: application/octet-stream\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            21 * 1024 * 1024
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            tcp.read_to_string(&mut answer),
         )
-        .await,
-        413,
-        "payload_too_large",
-    );
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(
+            answer.contains("payload_too_large") && answer.contains("20 MB"),
+            "{answer}"
+        );
+    }
     assert_error(
         &upload(
             &app,
