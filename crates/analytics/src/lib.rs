@@ -4,6 +4,7 @@
 //! docs/metrics.md; design: docs/architecture.md.
 
 pub mod attribution;
+pub mod crossplatform;
 pub mod db;
 mod error;
 pub mod evaluate;

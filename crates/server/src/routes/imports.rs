@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use sellstream_accounts::Role;
+use sellstream_analytics::crossplatform::{CrossPlatform, CrossQuery};
 use sellstream_analytics::imports::{
     ImportRecord, Mapping, MappingInput, Preview, Upload, MAX_FILE_BYTES,
 };
@@ -193,5 +194,22 @@ pub async fn save_mapping(
             .save_import_mapping(&platform, &kind, input, by)
             .await
             .map_err(domain)?,
+    ))
+}
+
+/// Every platform side by side (operator, analyst, host, controller): the sessions sellstream
+/// measured (its own room and the brand's channels) and those imported from the platforms'
+/// exports, by platform, room or host, under the same metric names; `definitions` marks where a
+/// platform counts a metric differently.
+#[utoipa::path(get, path = "/api/v1/analytics/cross-platform", tag = "analytics", params(CrossQuery),
+    responses((status = 200, body = CrossPlatform), (status = 422, body = ErrorBody)))]
+pub async fn cross_platform(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<CrossQuery>,
+) -> Result<axum::Json<CrossPlatform>, ApiError> {
+    staff.require(super::analytics::READERS)?;
+    Ok(axum::Json(
+        state.analytics.cross_platform(&q).await.map_err(domain)?,
     ))
 }

@@ -185,6 +185,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::preview))
         .routes(routes!(imports::import, imports::list))
         .routes(routes!(imports::mapping, imports::save_mapping))
+        .routes(routes!(imports::cross_platform))
         .routes(routes!(value::overview))
         .routes(routes!(value::recompute))
         .routes(routes!(value::members))

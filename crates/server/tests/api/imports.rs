@@ -201,4 +201,127 @@ async fn exports_are_previewed_imported_once_and_refused_when_bad(app: TestApp) 
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
 }
 
-crate::on_both_backends!(exports_are_previewed_imported_once_and_refused_when_bad);
+async fn imported_and_own_sessions_side_by_side(app: TestApp) {
+    let an = app.staff("ana", &[Role::Analyst]).await;
+    let op = app.staff("oper", &[Role::Operator]).await;
+    let (s, _) = upload(
+        &app,
+        &an,
+        "/api/v1/imports?platform=douyin&file_name=d.csv",
+        FILE.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // One own-room session measured by sellstream: 500 viewers, 20 buyers, ¥3,000.
+    let (_, sess) = app
+        .post(
+            "/api/v1/sessions",
+            &op,
+            json!({"title": "自有直播间", "theme": "custom",
+                   "scheduled_start": "2026-11-21T12:00:00Z", "scheduled_end": "2026-11-21T14:00:00Z"}),
+        )
+        .await;
+    let id = sess["id"].as_i64().unwrap();
+    for to in ["live", "ended"] {
+        app.post(
+            &format!("/api/v1/sessions/{id}/transition"),
+            &op,
+            json!({"to": to}),
+        )
+        .await;
+    }
+    sqlx::query("DELETE FROM analytics_sessions WHERE session_id = $1")
+        .bind(id)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO analytics_sessions (session_id, replay, uv, paid_uv, paid_orders, gmv_fen, watch_ms, pcu)
+         VALUES ($1, 0, 500, 20, 22, 300000, 30000000, 120)",
+    )
+    .bind(id)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+
+    let (s, c) = app
+        .get("/api/v1/analytics/cross-platform?from=1700000000000", &an)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let row = |src: &str, p: &str| {
+        c["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["source"] == src && r["platform"] == p)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {src}/{p} in {c}"))
+    };
+    let d = row("import", "douyin");
+    assert_eq!(
+        (
+            &d["sessions"],
+            &d["uv"],
+            &d["buyers"],
+            &d["gmv_fen"],
+            &d["orders"]
+        ),
+        (
+            &json!(2),
+            &json!(21_876),
+            &json!(1_762),
+            &json!(22_650_050),
+            &json!(1_841)
+        )
+    );
+    // Watch time weighted by viewers: (95 s × 12000 + 72 s × 9876) ÷ 21876.
+    assert_eq!(
+        d["avg_watch_ms"],
+        json!(((95_000i64 * 12_000 + 72_000 * 9_876) as f64 / 21_876.0).round() as i64)
+    );
+    let own = row("own", "own");
+    assert_eq!(
+        (
+            &own["sessions"],
+            &own["uv"],
+            &own["avg_watch_ms"],
+            &own["aov_fen"],
+            &own["pcu_avg"]
+        ),
+        (
+            &json!(1),
+            &json!(500),
+            &json!(60_000),
+            &json!(15_000),
+            &json!(120.0)
+        )
+    );
+    assert!((own["conversion"].as_f64().unwrap() - 0.04).abs() < 1e-12);
+    assert!(c["definitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["platform"] == "douyin" && x["metric"] == "uv"));
+    let (_, by_room) = app
+        .get(
+            "/api/v1/analytics/cross-platform?from=1700000000000&by=room",
+            &an,
+        )
+        .await;
+    assert!(by_room["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["key"] == "shiguang"));
+    assert_error(
+        &app.get("/api/v1/analytics/cross-platform?by=weather", &an)
+            .await,
+        422,
+        "validation_failed",
+    );
+}
+
+crate::on_both_backends!(
+    exports_are_previewed_imported_once_and_refused_when_bad,
+    imported_and_own_sessions_side_by_side,
+);
