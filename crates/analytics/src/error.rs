@@ -9,6 +9,9 @@ pub enum AnalyticsError {
     NotFound(String),
     #[error("{0}")]
     TooLarge(String),
+    /// A duplicate, or a change the record's state does not allow.
+    #[error("{0}")]
+    Conflict(String),
     #[error("too many event batches from this page; retry in {0} s")]
     Flooded(u64),
     #[error(transparent)]
@@ -31,6 +34,7 @@ impl Coded for AnalyticsError {
             Self::Invalid(_) => ErrorCode::ValidationFailed,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::Conflict(_) => ErrorCode::Conflict,
             Self::Flooded(_) => ErrorCode::RateLimited,
             Self::Store(e) => e.code(),
             Self::Sqlite(_) | Self::Export(_) => ErrorCode::Internal,

@@ -4,6 +4,7 @@
 //! docs/metrics.md; design: docs/architecture.md.
 
 pub mod attribution;
+pub mod competitors;
 pub mod crossplatform;
 pub mod db;
 mod error;

@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(19, "0019_practice"),
     migration!(20, "0020_customer_values"),
     migration!(21, "0021_imports"),
+    migration!(22, "0022_competitors"),
 ];
 
 #[derive(Debug, Default)]

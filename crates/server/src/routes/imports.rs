@@ -32,7 +32,7 @@ fn too_large() -> ApiError {
 
 /// The upload, refused by its declared length before a byte is read, and by its real length
 /// while reading.
-async fn file(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn file(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod brand;
 pub mod calendar;
 pub mod categories;
+pub mod competitors;
 pub mod compliance;
 pub mod evaluate;
 pub mod flash;
@@ -186,6 +187,16 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::import, imports::list))
         .routes(routes!(imports::mapping, imports::save_mapping))
         .routes(routes!(imports::cross_platform))
+        .routes(routes!(competitors::watch))
+        .routes(routes!(competitors::list, competitors::create))
+        .routes(routes!(
+            competitors::get,
+            competitors::update,
+            competitors::delete
+        ))
+        .routes(routes!(competitors::observe))
+        .routes(routes!(competitors::unobserve))
+        .routes(routes!(competitors::import))
         .routes(routes!(value::overview))
         .routes(routes!(value::recompute))
         .routes(routes!(value::members))

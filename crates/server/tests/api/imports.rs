@@ -321,7 +321,128 @@ async fn imported_and_own_sessions_side_by_side(app: TestApp) {
     );
 }
 
+async fn competitors_are_watched_entered_imported_and_compared(app: TestApp) {
+    let an = app.staff("ana", &[Role::Analyst]).await;
+    let host = app.staff("hosty", &[Role::Host]).await;
+    let rival = json!({"name": "竞品A", "brand": "某美妆", "platform": "douyin", "room": "rival_beauty",
+                       "category": "美妆"});
+    let (s, c) = app.post("/api/v1/competitors", &an, rival.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_i64().unwrap();
+    assert_error(
+        &app.post("/api/v1/competitors", &an, rival.clone()).await,
+        409,
+        "conflict",
+    );
+    let mut bad = rival.clone();
+    bad["platform"] = json!("myspace");
+    assert_error(
+        &app.post("/api/v1/competitors", &an, bad).await,
+        422,
+        "validation_failed",
+    );
+    assert_error(
+        &app.post("/api/v1/competitors", &host, rival.clone()).await,
+        403,
+        "forbidden",
+    );
+    let (s, _) = app.get("/api/v1/competitors", &host).await;
+    assert_eq!(s, StatusCode::OK, "hosts read the watch list");
+
+    let sessions = format!("/api/v1/competitors/{id}/sessions");
+    let (s, obs) = app
+        .post(
+            &sessions,
+            &an,
+            json!({"started_at": "2026-10-15T12:00:00Z", "title": "双11预热", "uv": 8000, "pcu": 900,
+                   "gmv_fen": 5_000_000, "orders": 400}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{obs}");
+    assert_eq!(
+        (
+            &obs["items"][0]["avg_price_fen"],
+            &obs["items"][0]["source"]
+        ),
+        (&json!(12_500), &json!("entered"))
+    );
+    for body in [
+        json!({"started_at": "2026-10-16T12:00:00Z"}),
+        json!({"started_at": "2030-01-01T12:00:00Z", "uv": 1}),
+        json!({"started_at": "2026-10-16T12:00:00Z", "uv": -5}),
+    ] {
+        assert_error(
+            &app.post(&sessions, &an, body).await,
+            422,
+            "validation_failed",
+        );
+    }
+
+    // Their export: two of their sessions (one seen before) and a row of another room.
+    let file = "抖音号,直播标题,开播时间,累计观看人数,最高在线人数,直播间成交金额\n\
+                rival_beauty,双11预热,2026-10-15 20:00,8200,950,5.1万\n\
+                rival_beauty,品牌日,2026-10-20 20:00,6000,700,3万\n\
+                someone_else,别家,2026-10-20 20:00,1,1,1\n";
+    let (s, imp) = upload(
+        &app,
+        &an,
+        &format!("/api/v1/competitors/{id}/sessions/import?file_name=rival.csv"),
+        file.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{imp}");
+    assert_eq!((&imp["added"], &imp["updated"]), (&json!(1), &json!(1)));
+    let (_, detail) = app.get(&format!("/api/v1/competitors/{id}"), &an).await;
+    assert_eq!(detail["observations"], 2);
+    assert_eq!(
+        detail["sessions"][1]["uv"], 8200,
+        "the export replaced the figures entered"
+    );
+
+    let (s, w) = app
+        .get(
+            "/api/v1/competitors/watch?from=1788192000000&by=month",
+            &host,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    let oct = w["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["period"] == "2026-10")
+        .cloned()
+        .unwrap_or_else(|| panic!("no October in {w}"));
+    let theirs = &oct["competitors"][id.to_string()];
+    assert_eq!(
+        (&theirs["sessions"], &theirs["uv_avg"], &theirs["gmv_fen"]),
+        (&json!(2), &json!(7100.0), &json!(8_100_000))
+    );
+    assert_eq!(oct["ours"]["sessions"], 0);
+    assert_error(
+        &app.get("/api/v1/competitors/watch?by=year", &an).await,
+        422,
+        "validation_failed",
+    );
+
+    let (s, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/competitors/{id}"),
+            Some(&an),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM competitor_observations")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
 crate::on_both_backends!(
     exports_are_previewed_imported_once_and_refused_when_bad,
     imported_and_own_sessions_side_by_side,
+    competitors_are_watched_entered_imported_and_compared,
 );
