@@ -377,12 +377,15 @@ pub fn decompose(a: &[SessionMetrics], b: &[SessionMetrics]) -> Decomposition {
     };
     let parts: Vec<f64> = parts.iter().map(|p| round(p * scale, 2)).collect();
     let names = ["uv", "conversion", "aov"];
-    let main_factor = parts
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.abs() > 0.0)
-        .max_by(|(_, x), (_, y)| x.abs().total_cmp(&y.abs()))
-        .map(|(i, _)| names[i]);
+    // One at a time, the order of the factors decides who gets the change: name no culprit.
+    let main_factor = positive.then_some(()).and(
+        parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.abs() > 0.0)
+            .max_by(|(_, x), (_, y)| x.abs().total_cmp(&y.abs()))
+            .map(|(i, _)| names[i]),
+    );
     Decomposition {
         before: fb,
         after: fa,
@@ -421,6 +424,8 @@ impl Analytics {
             .await?;
         Ok(rows
             .into_iter()
+            // A session still live has figures still growing: only ended ones are compared.
+            .filter(|(s, _)| s.state == "ended")
             .filter(|(s, _)| g.session_ids.as_ref().is_none_or(|ids| ids.contains(&s.id)))
             .map(|(session, c)| SessionMetrics {
                 metrics: Metrics::from_counts(&c, session.duration_ms),

@@ -78,6 +78,35 @@ pub struct Members {
     pub total: i64,
 }
 
+/// (customer, last paid, orders not wholly refunded, paid minus refunded)
+type Aggregate = (i64, Option<i64>, i64, i64);
+/// (viewer, watch ms, comments)
+type Watched = (i64, i64, i64);
+
+const ORDERS_SQL: &str = "SELECT customer_id, MAX(paid_at),
+        CAST(SUM(CASE WHEN refunded_fen < total_fen THEN 1 ELSE 0 END) AS BIGINT),
+        CAST(SUM(total_fen - refunded_fen) AS BIGINT)
+    FROM orders WHERE paid_at IS NOT NULL GROUP BY customer_id ORDER BY customer_id";
+const WATCHED_SQL: &str = "SELECT viewer, CAST(SUM(watch_ms) AS BIGINT), CAST(SUM(chats) AS BIGINT)
+    FROM analytics_viewers WHERE viewer > 0 GROUP BY viewer ORDER BY viewer";
+
+fn read_native<T>(
+    path: &std::path::Path,
+    sql: &str,
+    row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, AnalyticsError> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.execute_batch(
+        "PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;",
+    )?;
+    let mut st = conn.prepare(sql)?;
+    let rows = st.query_map([], row)?;
+    rows.collect::<Result<Vec<T>, _>>().map_err(Into::into)
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Raw {
     account: i64,
@@ -150,39 +179,57 @@ fn mask(phone: &str) -> String {
 }
 
 impl Analytics {
-    async fn raw_values(&self) -> Result<Vec<Raw>, AnalyticsError> {
+    /// Paid orders per customer and signed-in watching per viewer, each in id order.
+    async fn aggregates(&self) -> Result<(Vec<Aggregate>, Vec<Watched>), AnalyticsError> {
+        if let (Backend::Sqlite, Some(path)) = (self.store().backend(), self.store().sqlite_file())
+        {
+            // On SQLite the two scans run on two native connections at once: a million rows
+            // through the pool's async, dynamically typed rows cost more than the scans.
+            let path = path.to_owned();
+            return tokio::task::spawn_blocking(move || {
+                std::thread::scope(|s| {
+                    let watched = s.spawn(|| {
+                        read_native(&path, WATCHED_SQL, |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        })
+                    });
+                    let orders = read_native(&path, ORDERS_SQL, |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?;
+                    let watched = watched.join().map_err(|_| {
+                        AnalyticsError::Invalid("the watch-time reader failed".into())
+                    })??;
+                    Ok((orders, watched))
+                })
+            })
+            .await
+            .map_err(|e| AnalyticsError::Invalid(format!("reader task: {e}")))?;
+        }
         use futures_util::TryStreamExt;
         let pool = self.store().pool();
-        // The two aggregates are read at once, on two connections (SQLite readers run side by
-        // side under WAL), each streamed into compact tuples: a million rows held as rows would
-        // cost hundreds of MB.
+        // Streamed into compact tuples: a million rows held as rows would cost hundreds of MB.
         let orders = async {
-            let mut out: Vec<(i64, Option<i64>, i64, i64)> = Vec::new();
-            let mut rows = sqlx::query(
-                "SELECT customer_id, MAX(paid_at),
-                        CAST(SUM(CASE WHEN refunded_fen < total_fen THEN 1 ELSE 0 END) AS BIGINT),
-                        CAST(SUM(total_fen - refunded_fen) AS BIGINT)
-                 FROM orders WHERE paid_at IS NOT NULL GROUP BY customer_id ORDER BY customer_id",
-            )
-            .fetch(pool);
+            let mut out: Vec<Aggregate> = Vec::new();
+            let mut rows = sqlx::query(ORDERS_SQL).fetch(pool);
             while let Some(r) = rows.try_next().await? {
                 out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
             }
             Ok::<_, AnalyticsError>(out)
         };
         let watched = async {
-            let mut out: Vec<(i64, i64, i64)> = Vec::new();
-            let mut rows = sqlx::query(
-                "SELECT viewer, CAST(SUM(watch_ms) AS BIGINT), CAST(SUM(chats) AS BIGINT)
-                 FROM analytics_viewers WHERE viewer > 0 GROUP BY viewer ORDER BY viewer",
-            )
-            .fetch(pool);
+            let mut out: Vec<Watched> = Vec::new();
+            let mut rows = sqlx::query(WATCHED_SQL).fetch(pool);
             while let Some(r) = rows.try_next().await? {
                 out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
             }
             Ok::<_, AnalyticsError>(out)
         };
-        let (orders, watched) = tokio::try_join!(orders, watched)?;
+        tokio::try_join!(orders, watched)
+    }
+
+    async fn raw_values(&self) -> Result<Vec<Raw>, AnalyticsError> {
+        let pool = self.store().pool();
+        let (orders, watched) = self.aggregates().await?;
         let mut out = Vec::with_capacity(orders.len().max(watched.len()));
         let (mut a, mut b) = (orders.iter().peekable(), watched.iter().peekable());
         // Viewers who never bought are checked to be customers before they are tiered.
@@ -447,6 +494,7 @@ impl Analytics {
         offset: i64,
         limit: i64,
     ) -> Result<Members, AnalyticsError> {
+        let tier = tier.filter(|t| !t.is_empty());
         if let Some(t) = tier {
             if !TIERS.contains(&t) {
                 return Err(AnalyticsError::Invalid(format!(
@@ -544,7 +592,7 @@ impl Analytics {
 
     /// Tier sizes of the latest run by tier, for the target-group picker later.
     pub async fn tier_sizes(&self) -> Result<BTreeMap<String, i64>, AnalyticsError> {
-        let mut out = BTreeMap::new();
+        let mut out: BTreeMap<String, i64> = TIERS.iter().map(|t| (t.to_string(), 0)).collect();
         for r in sqlx::query("SELECT tier, COUNT(*) FROM customer_values GROUP BY tier")
             .fetch_all(self.store().pool())
             .await?

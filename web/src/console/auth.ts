@@ -79,6 +79,10 @@ export const SIMULCAST_ROLES: Role[] = ['admin', 'operator', 'host', 'controller
 export const PLATFORM_ROLES: Role[] = ['admin', 'operator']
 // Analytics (数据分析: live dashboard, review, comparison, trends): everyone but the warehouse.
 export const ANALYTICS_ROLES: Role[] = ['admin', 'operator', 'analyst', 'host', 'controller']
+// 用户价值分层 (docs/customer-value.md; routes/value.rs CUSTOMER_READERS): customers' figures are
+// for those who run user operations — operator and analyst (and admin), not hosts or controllers.
+// The evaluation pages (对比评估, 相关分析, 订单归因) are read by every ANALYTICS_ROLES member.
+export const CUSTOMER_VALUE_ROLES: Role[] = ['admin', 'operator', 'analyst']
 // 复盘 (review notes and their action items): every staff member reads them; the team that ran the
 // session (operator, host, controller) writes the notes and raises, closes and edits the items.
 export const REVIEW_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
@@ -131,6 +135,7 @@ export const can = {
   simulcast: computed(() => hasAnyRole(SIMULCAST_ROLES)),
   editPlatforms: computed(() => hasAnyRole(PLATFORM_ROLES)),
   analytics: computed(() => hasAnyRole(ANALYTICS_ROLES)),
+  customerValue: computed(() => hasAnyRole(CUSTOMER_VALUE_ROLES)),
   writeReview: computed(() => hasAnyRole(REVIEW_ROLES)),
   writeScripts: computed(() => hasAnyRole(SCRIPT_ROLES)),
   runScript: computed(() => hasAnyRole(SCRIPT_RUN_ROLES)),

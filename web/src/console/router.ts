@@ -8,6 +8,7 @@ import {
   me,
   ADMIN_ROLES,
   ANALYTICS_ROLES,
+  CUSTOMER_VALUE_ROLES,
   HOST_RECORD_ROLES,
   MODERATION_ROLES,
   ORDER_ROLES,
@@ -107,6 +108,32 @@ export const router = createRouter({
           meta: { title: 'console.analytics.report.title', menu: 'analytics', roles: ANALYTICS_ROLES },
         },
         { path: 'analytics', name: 'analytics', component: () => import('./pages/AnalyticsPage.vue'), meta: { title: 'console.menu.analytics', menu: 'analytics', roles: ANALYTICS_ROLES } },
+        // evaluation (docs/analytics-evaluation.md): before/after, correlation, attribution — every
+        // reader of the figures; customer value tiers (docs/customer-value.md) — operator, analyst
+        {
+          path: 'analytics/compare',
+          name: 'analytics-compare',
+          component: () => import('./pages/ComparePage.vue'),
+          meta: { title: 'console.menu.compare', menu: 'analytics-compare', roles: ANALYTICS_ROLES },
+        },
+        {
+          path: 'analytics/correlation',
+          name: 'analytics-correlation',
+          component: () => import('./pages/CorrelationPage.vue'),
+          meta: { title: 'console.menu.correlation', menu: 'analytics-correlation', roles: ANALYTICS_ROLES },
+        },
+        {
+          path: 'analytics/attribution',
+          name: 'analytics-attribution',
+          component: () => import('./pages/AttributionPage.vue'),
+          meta: { title: 'console.menu.attribution', menu: 'analytics-attribution', roles: ANALYTICS_ROLES },
+        },
+        {
+          path: 'analytics/customer-value',
+          name: 'analytics-customer-value',
+          component: () => import('./pages/CustomerValuePage.vue'),
+          meta: { title: 'console.menu.customerValue', menu: 'analytics-customer-value', roles: CUSTOMER_VALUE_ROLES },
+        },
         {
           path: 'sessions/:id/edit',
           name: 'session-edit',

@@ -1,15 +1,22 @@
 // ECharts with only what the console draws (line, bar, funnel; grid, tooltip, legend, marker lines
-// and points; the radar of 选平台), so the bundle stays small. Imported by the lazily loaded pages only.
+// and points; the radar of 选平台; the scatter, heatmap with its visual map and pie of the
+// evaluation pages), so the bundle stays small. Imported by the lazily loaded pages only.
 import { use, init, type ECharts, type ComposeOption } from 'echarts/core'
 import {
   BarChart,
   FunnelChart,
+  HeatmapChart,
   LineChart,
+  PieChart,
   RadarChart,
+  ScatterChart,
   type BarSeriesOption,
   type FunnelSeriesOption,
+  type HeatmapSeriesOption,
   type LineSeriesOption,
+  type PieSeriesOption,
   type RadarSeriesOption,
+  type ScatterSeriesOption,
 } from 'echarts/charts'
 import {
   GridComponent,
@@ -18,12 +25,14 @@ import {
   MarkPointComponent,
   RadarComponent,
   TooltipComponent,
+  VisualMapComponent,
   type GridComponentOption,
   type LegendComponentOption,
   type MarkLineComponentOption,
   type MarkPointComponentOption,
   type RadarComponentOption,
   type TooltipComponentOption,
+  type VisualMapComponentOption,
 } from 'echarts/components'
 import { CanvasRenderer } from 'echarts/renderers'
 
@@ -32,12 +41,16 @@ use([
   BarChart,
   FunnelChart,
   RadarChart,
+  ScatterChart,
+  HeatmapChart,
+  PieChart,
   GridComponent,
   LegendComponent,
   MarkLineComponent,
   MarkPointComponent,
   RadarComponent,
   TooltipComponent,
+  VisualMapComponent,
   CanvasRenderer,
 ])
 
@@ -46,12 +59,16 @@ export type ChartOption = ComposeOption<
   | BarSeriesOption
   | FunnelSeriesOption
   | RadarSeriesOption
+  | ScatterSeriesOption
+  | HeatmapSeriesOption
+  | PieSeriesOption
   | GridComponentOption
   | LegendComponentOption
   | MarkLineComponentOption
   | MarkPointComponentOption
   | RadarComponentOption
   | TooltipComponentOption
+  | VisualMapComponentOption
 >
 
 export { init, type ECharts }
