@@ -20,7 +20,7 @@ pub const MEDIUM_ABOVE: f64 = 0.5;
 /// A comment counts as this much watching in the interaction figure.
 pub const COMMENT_AS_WATCH_MS: i64 = 5 * 60_000;
 /// Rows per write statement.
-const CHUNK: usize = 400;
+const CHUNK: usize = 2_000;
 
 static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 

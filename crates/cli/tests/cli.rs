@@ -355,6 +355,41 @@ fn a_small_analytics_bench_completes_and_prints_its_json_line() {
     assert!(v.get("duckdb").is_some() && v.get("report_ratio_vs_duckdb").is_some());
 }
 
+/// A small RFM run: the history is generated, every customer is tiered, and the JSON line carries
+/// the keys.
+#[test]
+fn a_small_rfm_bench_completes_and_prints_its_json_line() {
+    let o = Command::new(BIN)
+        .args([
+            "bench",
+            "rfm",
+            "--customers",
+            "2000",
+            "--orders",
+            "20000",
+            "--runs",
+            "1",
+        ])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (&v["customers"], &v["orders"]),
+        (&serde_json::json!(2000), &serde_json::json!(20000))
+    );
+    assert_eq!(
+        v["tiered"], 2000,
+        "every customer watched, so every one is tiered: {v}"
+    );
+    assert!(
+        v["rfm_ms"].as_f64().unwrap() > 0.0 && v["baseline_ms"].as_f64().is_some(),
+        "{v}"
+    );
+}
+
 /// The bench is a benchmark, not a test: this only checks that a small run completes and ends with
 /// its JSON line.
 #[test]
