@@ -434,16 +434,7 @@ impl Analytics {
         preview.kind = "competitor".into();
         preview.file_name = file_name.chars().take(200).collect();
         preview.bytes = bytes.len();
-        if !preview.rejected.is_empty() {
-            let first = &preview.rejected[0];
-            return Err(AnalyticsError::Invalid(format!(
-                "{} of {} rows are rejected (row {}: {}); nothing was imported",
-                preview.rejected.len(),
-                preview.rows,
-                first.row,
-                first.errors.join("; ")
-            )));
-        }
+        imports::refuse_rejected(&preview, "Fix the file and import it again.")?;
         let mine: Vec<&SessionRow> = rows.iter().filter(|r| r.room == c.room).collect();
         if mine.is_empty() {
             return Err(AnalyticsError::Invalid(format!(

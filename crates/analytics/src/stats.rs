@@ -85,6 +85,15 @@ fn gamma_q(a: f64, x: f64) -> f64 {
     }
 }
 
+/// One step of the modified Lentz method for a continued fraction with partial numerator `aa`
+/// and denominator 1; answers the factor the fraction's value is multiplied by.
+fn lentz(c: &mut f64, d: &mut f64, aa: f64) -> f64 {
+    let guard = |v: f64| if v.abs() < FPMIN { FPMIN } else { v };
+    *d = 1.0 / guard(1.0 + aa * *d);
+    *c = guard(1.0 + aa / *c);
+    *d * *c
+}
+
 fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
@@ -97,28 +106,13 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     for m in 1..MAX_ITER {
         let m = m as f64;
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < FPMIN {
-            d = FPMIN;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < FPMIN {
-            c = FPMIN;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < FPMIN {
-            d = FPMIN;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < FPMIN {
-            c = FPMIN;
-        }
-        d = 1.0 / d;
-        let del = d * c;
+        // The even and the odd step of the continued fraction.
+        h *= lentz(&mut c, &mut d, m * (b - m) * x / ((qam + m2) * (a + m2)));
+        let del = lentz(
+            &mut c,
+            &mut d,
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        );
         h *= del;
         if (del - 1.0).abs() < EPS {
             break;

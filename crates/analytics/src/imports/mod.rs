@@ -662,15 +662,11 @@ impl Analytics {
             r.already = true;
             return Ok(r);
         }
-        if !preview.rejected.is_empty() && !skip_rejected {
-            let first = &preview.rejected[0];
-            return Err(AnalyticsError::Invalid(format!(
-                "{} of {} rows are rejected (row {}: {}); nothing was imported. Fix the file, or import the valid rows with skip_rejected=true",
-                preview.rejected.len(),
-                preview.rows,
-                first.row,
-                first.errors.join("; ")
-            )));
+        if !skip_rejected {
+            refuse_rejected(
+                &preview,
+                "Fix the file, or import the valid rows with skip_rejected=true",
+            )?;
         }
         if rows.is_empty() {
             return Err(AnalyticsError::Invalid("no rows to import".into()));
@@ -782,6 +778,20 @@ impl Analytics {
         .fetch_all(self.store().pool())
         .await?;
         rows.iter().map(record_from).collect()
+    }
+}
+
+/// A file with rejected rows is refused whole, naming the first and what to do (`then`).
+pub(crate) fn refuse_rejected(preview: &Preview, then: &str) -> Result<(), AnalyticsError> {
+    match preview.rejected.first() {
+        None => Ok(()),
+        Some(first) => Err(AnalyticsError::Invalid(format!(
+            "{} of {} rows are rejected (row {}: {}); nothing was imported. {then}",
+            preview.rejected.len(),
+            preview.rows,
+            first.row,
+            first.errors.join("; ")
+        ))),
     }
 }
 
