@@ -18,7 +18,7 @@ pub struct CrossQuery {
     pub from: Option<i64>,
     /// … and before; default now.
     pub to: Option<i64>,
-    /// platform (default), room or host.
+    /// platform (default), room, host or product.
     pub by: Option<String>,
 }
 
@@ -45,6 +45,11 @@ pub struct CrossRow {
     pub aov_fen: Option<i64>,
     pub comments: i64,
     pub new_followers: i64,
+    /// By product: the product's exposures, clicks and units sold (sessions count the sessions
+    /// it was on sale in).
+    pub exposures: i64,
+    pub clicks: i64,
+    pub units: i64,
 }
 
 /// Where a platform's figure is not defined like ours.
@@ -136,6 +141,82 @@ impl Acc {
 }
 
 impl Analytics {
+    /// By product: ours from the per-product rollups of ended, non-practice sessions, theirs
+    /// from the imported product exports; matched by the product's name.
+    async fn cross_products(&self, from: i64, to: i64) -> Result<CrossPlatform, AnalyticsError> {
+        let pool = self.store().pool();
+        let mut rows = Vec::new();
+        for r in sqlx::query(
+            "SELECT COALESCE(c.platform, 'own'), p.title, COUNT(*),
+                    CAST(SUM(ap.exposures) AS BIGINT), CAST(SUM(ap.clicks) AS BIGINT),
+                    CAST(SUM(ap.paid_units) AS BIGINT), CAST(SUM(ap.paid_orders) AS BIGINT),
+                    CAST(SUM(ap.gmv_fen - ap.refund_fen) AS BIGINT)
+             FROM analytics_products ap
+             JOIN live_sessions ls ON ls.id = ap.session_id
+             JOIN products p ON p.id = ap.product_id
+             LEFT JOIN channels c ON c.code = ls.channel
+             WHERE ap.replay = 0 AND ls.practice_course_id IS NULL AND ls.started_at >= $1
+               AND ls.started_at < $2
+             GROUP BY COALESCE(c.platform, 'own'), p.title",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?
+        {
+            rows.push(CrossRow {
+                source: "own",
+                platform: r.try_get(0)?,
+                key: r.try_get(1)?,
+                sessions: r.try_get(2)?,
+                exposures: r.try_get(3)?,
+                clicks: r.try_get(4)?,
+                units: r.try_get(5)?,
+                orders: r.try_get(6)?,
+                gmv_fen: r.try_get(7)?,
+                ..CrossRow::default()
+            });
+        }
+        for r in sqlx::query(
+            "SELECT platform, product, COUNT(*), CAST(COALESCE(SUM(exposures), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(clicks), 0) AS BIGINT), CAST(COALESCE(SUM(units), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(orders), 0) AS BIGINT), CAST(COALESCE(SUM(gmv_fen), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(buyers), 0) AS BIGINT)
+             FROM platform_products WHERE started_at >= $1 AND started_at < $2
+             GROUP BY platform, product",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?
+        {
+            let buyers: i64 = r.try_get(8)?;
+            let gmv: i64 = r.try_get(7)?;
+            rows.push(CrossRow {
+                source: "import",
+                platform: r.try_get(0)?,
+                key: r.try_get(1)?,
+                sessions: r.try_get(2)?,
+                exposures: r.try_get(3)?,
+                clicks: r.try_get(4)?,
+                units: r.try_get(5)?,
+                orders: r.try_get(6)?,
+                gmv_fen: gmv,
+                buyers,
+                aov_fen: (buyers > 0).then(|| gmv / buyers),
+                ..CrossRow::default()
+            });
+        }
+        rows.sort_by(|a, b| b.gmv_fen.cmp(&a.gmv_fen).then(a.key.cmp(&b.key)));
+        Ok(CrossPlatform {
+            from,
+            to,
+            by: "product".into(),
+            rows,
+            definitions: DEFINITIONS.to_vec(),
+        })
+    }
+
     pub async fn cross_platform(&self, q: &CrossQuery) -> Result<CrossPlatform, AnalyticsError> {
         let to =
             q.to.unwrap_or_else(|| sellstream_core::Timestamp::now().millis());
@@ -144,8 +225,13 @@ impl Analytics {
             return Err(AnalyticsError::Invalid("to: must be after from".into()));
         }
         let by = q.by.clone().unwrap_or_else(|| "platform".into());
-        if !["platform", "room", "host"].contains(&by.as_str()) {
-            return Err(AnalyticsError::Invalid("by: platform, room or host".into()));
+        if !["platform", "room", "host", "product"].contains(&by.as_str()) {
+            return Err(AnalyticsError::Invalid(
+                "by: platform, room, host or product".into(),
+            ));
+        }
+        if by == "product" {
+            return self.cross_products(from, to).await;
         }
         let pool = self.store().pool();
         let mut platform_of: HashMap<String, (String, String)> = HashMap::new();

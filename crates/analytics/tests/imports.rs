@@ -13,7 +13,7 @@ shiguang_official,宠粉秒杀夜,2026-11-22 19:30:00,01:58:00,9876,1203,72,2011
 ";
 
 fn columns(platform: &str) -> std::collections::BTreeMap<String, Vec<String>> {
-    starter(platform)
+    starter(platform, "sessions")
 }
 
 #[test]

@@ -83,6 +83,12 @@ export const ANALYTICS_ROLES: Role[] = ['admin', 'operator', 'analyst', 'host', 
 // for those who run user operations — operator and analyst (and admin), not hosts or controllers.
 // The evaluation pages (对比评估, 相关分析, 订单归因) are read by every ANALYTICS_ROLES member.
 export const CUSTOMER_VALUE_ROLES: Role[] = ['admin', 'operator', 'analyst']
+// Other platforms' data (docs/imports.md, docs/competitors.md; routes/imports.rs IMPORTERS,
+// routes/competitors.rs WATCHERS): operators and analysts import exports, edit the column mappings
+// and keep the competitor watch list; every ANALYTICS_ROLES member reads the cross-platform
+// comparison, the watch list and the watch chart.
+export const IMPORT_ROLES: Role[] = ['admin', 'operator', 'analyst']
+export const COMPETITOR_WRITE_ROLES: Role[] = ['admin', 'operator', 'analyst']
 // 复盘 (review notes and their action items): every staff member reads them; the team that ran the
 // session (operator, host, controller) writes the notes and raises, closes and edits the items.
 export const REVIEW_ROLES: Role[] = ['admin', 'operator', 'host', 'controller']
@@ -136,6 +142,8 @@ export const can = {
   editPlatforms: computed(() => hasAnyRole(PLATFORM_ROLES)),
   analytics: computed(() => hasAnyRole(ANALYTICS_ROLES)),
   customerValue: computed(() => hasAnyRole(CUSTOMER_VALUE_ROLES)),
+  importData: computed(() => hasAnyRole(IMPORT_ROLES)),
+  writeCompetitors: computed(() => hasAnyRole(COMPETITOR_WRITE_ROLES)),
   writeReview: computed(() => hasAnyRole(REVIEW_ROLES)),
   writeScripts: computed(() => hasAnyRole(SCRIPT_ROLES)),
   runScript: computed(() => hasAnyRole(SCRIPT_RUN_ROLES)),

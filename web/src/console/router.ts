@@ -10,6 +10,7 @@ import {
   ANALYTICS_ROLES,
   CUSTOMER_VALUE_ROLES,
   HOST_RECORD_ROLES,
+  IMPORT_ROLES,
   MODERATION_ROLES,
   ORDER_ROLES,
   OUTBOX_ROLES,
@@ -133,6 +134,26 @@ export const router = createRouter({
           name: 'analytics-customer-value',
           component: () => import('./pages/CustomerValuePage.vue'),
           meta: { title: 'console.menu.customerValue', menu: 'analytics-customer-value', roles: CUSTOMER_VALUE_ROLES },
+        },
+        // other platforms' data (docs/imports.md, docs/competitors.md): importing exports is the
+        // operators' and analysts'; the comparison and the competitor watch are every reader's
+        {
+          path: 'analytics/imports',
+          name: 'analytics-imports',
+          component: () => import('./pages/ImportsPage.vue'),
+          meta: { title: 'console.menu.imports', menu: 'analytics-imports', roles: IMPORT_ROLES },
+        },
+        {
+          path: 'analytics/cross-platform',
+          name: 'analytics-cross-platform',
+          component: () => import('./pages/CrossPlatformPage.vue'),
+          meta: { title: 'console.menu.crossPlatform', menu: 'analytics-cross-platform', roles: ANALYTICS_ROLES },
+        },
+        {
+          path: 'analytics/competitors',
+          name: 'analytics-competitors',
+          component: () => import('./pages/CompetitorsPage.vue'),
+          meta: { title: 'console.menu.competitors', menu: 'analytics-competitors', roles: ANALYTICS_ROLES },
         },
         {
           path: 'sessions/:id/edit',

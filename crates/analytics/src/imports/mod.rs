@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
 pub const PLATFORMS: [&str; 3] = ["taobao", "douyin", "kuaishou"];
-/// Export types: one row per live session.
-pub const KINDS: [&str; 1] = ["sessions"];
+/// Export types: one row per live session, or one row per product of a session.
+pub const KINDS: [&str; 2] = ["sessions", "products"];
 /// Files larger than this are refused before they are read.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 /// Rows shown in a preview.
@@ -36,8 +36,8 @@ enum Unit {
     Rate,
 }
 
-/// The fields of a session row: key, unit, and the header names the platforms use.
-const FIELDS: [(&str, Unit); 16] = [
+/// The fields of a session row and their units.
+const SESSION_FIELDS: [(&str, Unit); 16] = [
     ("room", Unit::Text),
     ("title", Unit::Text),
     ("host", Unit::Text),
@@ -56,60 +56,122 @@ const FIELDS: [(&str, Unit); 16] = [
     ("refund_fen", Unit::Money),
 ];
 
+/// The fields of a product row (one product of one session).
+const PRODUCT_FIELDS: [(&str, Unit); 11] = [
+    ("room", Unit::Text),
+    ("started_at", Unit::Time),
+    ("product", Unit::Text),
+    ("product_code", Unit::Text),
+    ("exposures", Unit::Count),
+    ("clicks", Unit::Count),
+    ("units", Unit::Count),
+    ("orders", Unit::Count),
+    ("buyers", Unit::Count),
+    ("gmv_fen", Unit::Money),
+    ("explain_ms", Unit::Duration),
+];
+
+fn fields(kind: &str) -> &'static [(&'static str, Unit)] {
+    if kind == "products" {
+        &PRODUCT_FIELDS
+    } else {
+        &SESSION_FIELDS
+    }
+}
+
+/// What makes a row one: a second row with the same values is a duplicate.
+fn key_fields(kind: &str) -> &'static [&'static str] {
+    if kind == "products" {
+        &["room", "started_at", "product"]
+    } else {
+        &["room", "started_at"]
+    }
+}
+
 /// Starter mappings: the header names each platform's export uses for a field (the first that
 /// is present wins). Edited mappings are saved per platform and export type.
-pub fn starter(platform: &str) -> BTreeMap<String, Vec<String>> {
-    let common: [(&str, &[&str]); 16] = [
-        (
-            "room",
-            &["直播间", "直播间名称", "账号", "账号名称", "店铺名称"],
-        ),
-        ("title", &["直播标题", "直播间标题", "标题"]),
-        ("host", &["主播", "主播昵称", "达人昵称"]),
-        (
-            "started_at",
-            &["开播时间", "直播开始时间", "开始时间", "直播时间"],
-        ),
-        ("duration_ms", &["直播时长", "开播时长", "时长"]),
-        ("uv", &["观看人数", "累计观看人数", "场观", "观看用户数"]),
-        ("pv", &["观看次数", "累计观看次数", "浏览次数"]),
-        (
-            "pcu",
-            &["最高在线人数", "在线人数峰值", "最高在线", "峰值在线人数"],
-        ),
-        (
-            "avg_watch_ms",
-            &["人均观看时长", "人均停留时长", "平均观看时长"],
-        ),
-        (
-            "new_followers",
-            &["新增粉丝数", "涨粉数", "新增粉丝", "新增关注"],
-        ),
-        ("comments", &["评论数", "评论次数", "评论人数"]),
-        (
-            "gmv_fen",
-            &[
-                "成交金额",
-                "直播间成交金额",
-                "GMV",
-                "支付金额",
-                "引导成交金额",
-            ],
-        ),
-        (
-            "orders",
-            &["成交订单数", "成交笔数", "订单数", "支付订单数"],
-        ),
-        (
-            "buyers",
-            &["成交人数", "购买人数", "支付人数", "引导成交人数"],
-        ),
-        (
-            "conversion",
-            &["成交转化率", "转化率", "观看-成交转化率", "支付转化率"],
-        ),
-        ("refund_fen", &["退款金额", "成功退款金额"]),
+pub fn starter(platform: &str, kind: &str) -> BTreeMap<String, Vec<String>> {
+    let room: &[&str] = &["直播间", "直播间名称", "账号", "账号名称", "店铺名称"];
+    let started: &[&str] = &[
+        "开播时间",
+        "直播开始时间",
+        "开始时间",
+        "直播时间",
+        "场次开始时间",
     ];
+    let common: Vec<(&str, &[&str])> = if kind == "products" {
+        vec![
+            ("room", room),
+            ("started_at", started),
+            ("product", &["商品名称", "商品标题", "商品"]),
+            (
+                "product_code",
+                &["商品ID", "商品id", "商品编码", "商品编号"],
+            ),
+            (
+                "exposures",
+                &["商品曝光次数", "曝光次数", "商品曝光人数", "曝光人数"],
+            ),
+            (
+                "clicks",
+                &["商品点击次数", "点击次数", "商品点击人数", "点击人数"],
+            ),
+            (
+                "units",
+                &["成交件数", "商品成交件数", "销量", "成交商品件数"],
+            ),
+            ("orders", &["成交订单数", "成交笔数", "订单数"]),
+            ("buyers", &["成交人数", "购买人数", "支付人数"]),
+            ("gmv_fen", &["成交金额", "商品成交金额", "GMV", "支付金额"]),
+            ("explain_ms", &["讲解时长", "讲解总时长"]),
+        ]
+    } else {
+        vec![
+            ("room", room),
+            ("title", &["直播标题", "直播间标题", "标题"]),
+            ("host", &["主播", "主播昵称", "达人昵称"]),
+            ("started_at", started),
+            ("duration_ms", &["直播时长", "开播时长", "时长"]),
+            ("uv", &["观看人数", "累计观看人数", "场观", "观看用户数"]),
+            ("pv", &["观看次数", "累计观看次数", "浏览次数"]),
+            (
+                "pcu",
+                &["最高在线人数", "在线人数峰值", "最高在线", "峰值在线人数"],
+            ),
+            (
+                "avg_watch_ms",
+                &["人均观看时长", "人均停留时长", "平均观看时长"],
+            ),
+            (
+                "new_followers",
+                &["新增粉丝数", "涨粉数", "新增粉丝", "新增关注"],
+            ),
+            ("comments", &["评论数", "评论次数", "评论人数"]),
+            (
+                "gmv_fen",
+                &[
+                    "成交金额",
+                    "直播间成交金额",
+                    "GMV",
+                    "支付金额",
+                    "引导成交金额",
+                ],
+            ),
+            (
+                "orders",
+                &["成交订单数", "成交笔数", "订单数", "支付订单数"],
+            ),
+            (
+                "buyers",
+                &["成交人数", "购买人数", "支付人数", "引导成交人数"],
+            ),
+            (
+                "conversion",
+                &["成交转化率", "转化率", "观看-成交转化率", "支付转化率"],
+            ),
+            ("refund_fen", &["退款金额", "成功退款金额"]),
+        ]
+    };
     let extra: &[(&str, &[&str])] = match platform {
         "taobao" => &[("room", &["主播昵称"]), ("started_at", &["直播开始时间"])],
         "douyin" => &[
@@ -124,7 +186,7 @@ pub fn starter(platform: &str) -> BTreeMap<String, Vec<String>> {
         .map(|(f, names)| (f.to_string(), names.iter().map(|n| n.to_string()).collect()))
         .collect();
     for (f, names) in extra {
-        let v = out.entry(f.to_string()).or_default();
+        let Some(v) = out.get_mut(*f) else { continue };
         for n in names.iter() {
             if !v.iter().any(|x| x == n) {
                 v.push(n.to_string());
@@ -144,6 +206,94 @@ fn header_key(h: &str) -> String {
         .filter(|c| !c.is_whitespace())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// One field's value as read: text, a whole number (counts, fen, ms) or a rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Val {
+    Text(String),
+    Int(i64),
+    Rate(f64),
+}
+
+impl Val {
+    fn key(&self) -> String {
+        match self {
+            Val::Text(t) => t.clone(),
+            Val::Int(i) => i.to_string(),
+            Val::Rate(r) => r.to_string(),
+        }
+    }
+}
+
+/// A row of an export as read: the fields found, by name.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    /// The row's number in the file (1 = the first line).
+    pub row: usize,
+    pub values: BTreeMap<&'static str, Val>,
+}
+
+impl ImportRow {
+    pub fn text(&self, k: &str) -> Option<String> {
+        match self.values.get(k) {
+            Some(Val::Text(t)) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, k: &str) -> Option<i64> {
+        match self.values.get(k) {
+            Some(Val::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    fn rate(&self, k: &str) -> Option<f64> {
+        match self.values.get(k) {
+            Some(Val::Rate(r)) => Some(*r),
+            _ => None,
+        }
+    }
+
+    /// Every field of the kind (null when not given) and the row number.
+    pub fn json(&self, kind: &str) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("row".into(), self.row.into());
+        for (f, _) in fields(kind) {
+            m.insert(
+                f.to_string(),
+                self.values
+                    .get(f)
+                    .map(|v| serde_json::to_value(v).expect("a value serialises"))
+                    .unwrap_or(serde_json::Value::Null),
+            );
+        }
+        serde_json::Value::Object(m)
+    }
+
+    pub fn session(&self) -> SessionRow {
+        SessionRow {
+            row: self.row,
+            room: self.text("room").unwrap_or_default(),
+            title: self.text("title").unwrap_or_default(),
+            host: self.text("host"),
+            started_at: self.int("started_at").unwrap_or_default(),
+            duration_ms: self.int("duration_ms"),
+            uv: self.int("uv"),
+            pv: self.int("pv"),
+            pcu: self.int("pcu"),
+            avg_watch_ms: self.int("avg_watch_ms"),
+            new_followers: self.int("new_followers"),
+            comments: self.int("comments"),
+            gmv_fen: self.int("gmv_fen"),
+            orders: self.int("orders"),
+            buyers: self.int("buyers"),
+            conversion: self.rate("conversion"),
+            refund_fen: self.int("refund_fen"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -197,8 +347,9 @@ pub struct Preview {
     pub rejected: Vec<Rejected>,
     /// Total rows (合计) left out.
     pub skipped_totals: usize,
-    /// The first mapped rows, normalised.
-    pub sample: Vec<SessionRow>,
+    /// The first mapped rows, normalised: every field of the export type, null when not given.
+    #[schema(value_type = Vec<Object>)]
+    pub sample: Vec<serde_json::Value>,
     /// Set when this very file was imported before (importing it again changes nothing).
     pub imported_as: Option<i64>,
 }
@@ -256,7 +407,7 @@ pub struct Upload<'a> {
 /// What a file says, mapped: the work of preview and import alike.
 struct Parsed {
     preview: Preview,
-    rows: Vec<SessionRow>,
+    rows: Vec<ImportRow>,
 }
 
 fn check_platform(platform: &str, kind: &str) -> Result<(), AnalyticsError> {
@@ -285,9 +436,10 @@ fn is_total(row: &[Cell]) -> bool {
 /// Parses one file with a mapping; `room` names the room when the file has no room column.
 fn parse(
     grid: &Grid,
+    kind: &str,
     columns: &BTreeMap<String, Vec<String>>,
     room: Option<&str>,
-) -> Result<(Preview, Vec<SessionRow>), AnalyticsError> {
+) -> Result<(Preview, Vec<ImportRow>), AnalyticsError> {
     // The header is the line among the first ten that the mapping recognises best (a merged
     // title row above it recognises nothing).
     let wanted: HashMap<String, &str> = columns
@@ -340,6 +492,16 @@ fn parse(
             shown()
         )));
     }
+    if kind == "products" && !col.contains_key("product") {
+        return Err(AnalyticsError::Invalid(format!(
+            "no product column (one of {}): the header row has {}",
+            columns
+                .get("product")
+                .map(|v| v.join(", "))
+                .unwrap_or_default(),
+            shown()
+        )));
+    }
     if col.len() < 3 {
         return Err(AnalyticsError::Invalid(format!(
             "only {} known columns: is this a session export of this platform? The header row has {}",
@@ -366,7 +528,7 @@ fn parse(
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
     let mut skipped_totals = 0;
-    let mut seen: HashMap<(String, i64), usize> = HashMap::new();
+    let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
     let mut data_rows = 0;
     for (i, line) in grid.rows.iter().enumerate().skip(header_at + 1) {
         let n = i + 1;
@@ -379,31 +541,22 @@ fn parse(
         }
         data_rows += 1;
         let mut errors = Vec::new();
-        let mut row = SessionRow {
+        let mut row = ImportRow {
             row: n,
-            room: room.unwrap_or_default().trim().to_owned(),
-            title: String::new(),
-            host: None,
-            started_at: 0,
-            duration_ms: None,
-            uv: None,
-            pv: None,
-            pcu: None,
-            avg_watch_ms: None,
-            new_followers: None,
-            comments: None,
-            gmv_fen: None,
-            orders: None,
-            buyers: None,
-            conversion: None,
-            refund_fen: None,
+            values: BTreeMap::new(),
         };
-        let mut has_time = false;
-        for (field, unit) in FIELDS {
+        if let Some(r) = room.map(str::trim).filter(|r| !r.is_empty()) {
+            row.values.insert("room", Val::Text(r.to_owned()));
+        }
+        for &(field, unit) in fields(kind) {
             let Some(&c) = col.get(field) else { continue };
             let name = &headers[c];
-            let Some(cell) = line.get(c) else {
-                if field == "started_at" {
+            let required = field == "started_at" || (kind == "products" && field == "product");
+            let cell = line
+                .get(c)
+                .filter(|cell| !units::is_blank(&cell.text) || cell.formula.is_some());
+            let Some(cell) = cell else {
+                if required {
                     errors.push(format!("{name}: missing"));
                 }
                 continue;
@@ -414,87 +567,50 @@ fn parse(
                 ));
                 continue;
             }
-            if units::is_blank(&cell.text) {
-                if field == "started_at" {
-                    errors.push(format!("{name}: missing"));
-                }
-                continue;
-            }
             let text = cell.text.as_str();
-            let put_i = |v: Result<i64, String>, errors: &mut Vec<String>| match v {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    errors.push(format!("{name}: {e}"));
-                    None
+            let value = match unit {
+                Unit::Text if text.starts_with(['=', '+', '@']) => {
+                    Err(format!("`{text}` looks like a formula"))
                 }
+                Unit::Text => Ok(Val::Text(text.chars().take(120).collect())),
+                Unit::Time => match cell.serial {
+                    Some(s) => units::excel_serial_ms(s),
+                    None => match text.parse::<f64>() {
+                        // A date cell a CSV writer turned into its serial.
+                        Ok(s) if (20_000.0..80_000.0).contains(&s) => units::excel_serial_ms(s),
+                        _ => units::datetime_ms(text),
+                    },
+                }
+                .map(Val::Int),
+                Unit::Duration => units::duration_ms(text).map(Val::Int),
+                Unit::Money => units::money_fen(text).map(Val::Int),
+                Unit::Count => units::count(text).map(Val::Int),
+                Unit::Rate => units::rate(text).map(Val::Rate),
             };
-            match (field, unit) {
-                (_, Unit::Text) => {
-                    if text.starts_with(['=', '+', '@']) {
-                        errors.push(format!("{name}: `{text}` looks like a formula"));
-                        continue;
-                    }
-                    let t: String = text.chars().take(120).collect();
-                    match field {
-                        "room" => row.room = t,
-                        "title" => row.title = t,
-                        _ => row.host = Some(t),
-                    }
+            match value {
+                Ok(v) => {
+                    row.values.insert(field, v);
                 }
-                (_, Unit::Time) => {
-                    let v = match cell.serial {
-                        Some(s) => units::excel_serial_ms(s),
-                        None => match text.parse::<f64>() {
-                            // A date cell a CSV writer turned into its serial.
-                            Ok(s) if (20_000.0..80_000.0).contains(&s) => units::excel_serial_ms(s),
-                            _ => units::datetime_ms(text),
-                        },
-                    };
-                    if let Some(v) = put_i(v, &mut errors) {
-                        row.started_at = v;
-                        has_time = true;
-                    }
-                }
-                (_, Unit::Duration) => {
-                    let v = put_i(units::duration_ms(text), &mut errors);
-                    if field == "duration_ms" {
-                        row.duration_ms = v;
-                    } else {
-                        row.avg_watch_ms = v;
-                    }
-                }
-                (_, Unit::Money) => {
-                    let v = put_i(units::money_fen(text), &mut errors);
-                    if field == "gmv_fen" {
-                        row.gmv_fen = v;
-                    } else {
-                        row.refund_fen = v;
-                    }
-                }
-                (_, Unit::Rate) => match units::rate(text) {
-                    Ok(v) => row.conversion = Some(v),
-                    Err(e) => errors.push(format!("{name}: {e}")),
-                },
-                (_, Unit::Count) => {
-                    let v = put_i(units::count(text), &mut errors);
-                    match field {
-                        "uv" => row.uv = v,
-                        "pv" => row.pv = v,
-                        "pcu" => row.pcu = v,
-                        "new_followers" => row.new_followers = v,
-                        "comments" => row.comments = v,
-                        "orders" => row.orders = v,
-                        _ => row.buyers = v,
-                    }
-                }
+                Err(e) => errors.push(format!("{name}: {e}")),
             }
         }
-        if row.room.is_empty() && errors.is_empty() {
+        if errors.is_empty() && row.text("room").is_none() {
             errors.push("the room is empty".into());
         }
-        if has_time && errors.is_empty() {
-            if let Some(first) = seen.insert((row.room.clone(), row.started_at), n) {
-                errors.push(format!("the same room and start time as row {first}"));
+        if errors.is_empty() {
+            let key: Vec<String> = key_fields(kind)
+                .iter()
+                .map(|k| row.values.get(k).map(Val::key).unwrap_or_default())
+                .collect();
+            if let Some(first) = seen.insert(key, n) {
+                errors.push(format!(
+                    "the same {} as row {first}",
+                    if kind == "products" {
+                        "room, start time and product"
+                    } else {
+                        "room and start time"
+                    }
+                ));
             }
         }
         if errors.is_empty() {
@@ -522,27 +638,41 @@ fn parse(
         valid: rows.len(),
         rejected,
         skipped_totals,
-        sample: rows.iter().take(SAMPLE).cloned().collect(),
+        sample: rows.iter().take(SAMPLE).map(|r| r.json(kind)).collect(),
         imported_as: None,
     };
     Ok((preview, rows))
 }
 
-/// Parses a file with `columns`; the platform's exports in pure form (no store), for tests and
-/// fuzzing.
-pub fn parse_file(
-    bytes: &[u8],
-    columns: &BTreeMap<String, Vec<String>>,
-    room: Option<&str>,
-) -> Result<(Preview, Vec<SessionRow>), AnalyticsError> {
+fn read_file(bytes: &[u8]) -> Result<Grid, AnalyticsError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(AnalyticsError::TooLarge(format!(
             "the file is larger than {} MB",
             MAX_FILE_BYTES / 1024 / 1024
         )));
     }
-    let grid = read::read(bytes).map_err(AnalyticsError::Invalid)?;
-    parse(&grid, columns, room)
+    read::read(bytes).map_err(AnalyticsError::Invalid)
+}
+
+/// Parses a session export with `columns`, in pure form (no store): for tests, fuzzing and the
+/// competitor import.
+pub fn parse_file(
+    bytes: &[u8],
+    columns: &BTreeMap<String, Vec<String>>,
+    room: Option<&str>,
+) -> Result<(Preview, Vec<SessionRow>), AnalyticsError> {
+    let (p, rows) = parse(&read_file(bytes)?, "sessions", columns, room)?;
+    Ok((p, rows.iter().map(ImportRow::session).collect()))
+}
+
+/// Parses an export of any kind with `columns`.
+pub fn parse_file_kind(
+    bytes: &[u8],
+    kind: &str,
+    columns: &BTreeMap<String, Vec<String>>,
+    room: Option<&str>,
+) -> Result<(Preview, Vec<ImportRow>), AnalyticsError> {
+    parse(&read_file(bytes)?, kind, columns, room)
 }
 
 impl Analytics {
@@ -561,7 +691,7 @@ impl Analytics {
                 .await?
                 .map(|r| r.try_get(0))
                 .transpose()?;
-        let mut columns = starter(platform);
+        let mut columns = starter(platform, kind);
         if let Some(s) = &saved {
             let mine: BTreeMap<String, Vec<String>> = serde_json::from_str(s)
                 .map_err(|e| AnalyticsError::Invalid(format!("stored mapping: {e}")))?;
@@ -585,10 +715,14 @@ impl Analytics {
     ) -> Result<Mapping, AnalyticsError> {
         check_platform(platform, kind)?;
         for (f, names) in &input.columns {
-            if !FIELDS.iter().any(|(k, _)| k == f) {
+            if !fields(kind).iter().any(|(k, _)| k == f) {
                 return Err(AnalyticsError::Invalid(format!(
                     "columns: no field `{f}` (fields: {})",
-                    FIELDS.map(|(k, _)| k).join(", ")
+                    fields(kind)
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
             let names: Vec<&String> = names.iter().filter(|n| !n.trim().is_empty()).collect();
@@ -625,7 +759,7 @@ impl Analytics {
             room,
         } = u;
         let mapping = self.import_mapping(platform, kind).await?;
-        let (mut preview, rows) = parse_file(bytes, &mapping.columns, room)?;
+        let (mut preview, rows) = parse_file_kind(bytes, kind, &mapping.columns, room)?;
         preview.platform = platform.into();
         preview.kind = kind.into();
         preview.file_name = file_name.chars().take(200).collect();
@@ -695,55 +829,16 @@ impl Analytics {
         .try_get(0)?;
         let (mut added, mut updated) = (0i64, 0i64);
         for r in &rows {
-            let existed: Option<i64> = sqlx::query(
-                "SELECT id FROM platform_sessions WHERE platform = $1 AND room = $2 AND started_at = $3",
-            )
-            .bind(platform)
-            .bind(&r.room)
-            .bind(r.started_at)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|x| x.try_get(0))
-            .transpose()?;
-            if existed.is_some() {
+            let replaced = if kind == "products" {
+                upsert_product(&mut tx, platform, r, id, now).await?
+            } else {
+                upsert_session(&mut tx, platform, &r.session(), id, now).await?
+            };
+            if replaced {
                 updated += 1;
             } else {
                 added += 1;
             }
-            sqlx::query(
-                "INSERT INTO platform_sessions (platform, room, title, host, started_at, duration_ms, uv, pv,
-                 pcu, avg_watch_ms, new_followers, comments, gmv_fen, orders, buyers, conversion,
-                 refund_fen, import_id, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-                 ON CONFLICT (platform, room, started_at) DO UPDATE SET title = excluded.title,
-                 host = excluded.host, duration_ms = excluded.duration_ms, uv = excluded.uv,
-                 pv = excluded.pv, pcu = excluded.pcu, avg_watch_ms = excluded.avg_watch_ms,
-                 new_followers = excluded.new_followers, comments = excluded.comments,
-                 gmv_fen = excluded.gmv_fen, orders = excluded.orders, buyers = excluded.buyers,
-                 conversion = excluded.conversion, refund_fen = excluded.refund_fen,
-                 import_id = excluded.import_id, updated_at = excluded.updated_at",
-            )
-            .bind(platform)
-            .bind(&r.room)
-            .bind(&r.title)
-            .bind(&r.host)
-            .bind(r.started_at)
-            .bind(r.duration_ms)
-            .bind(r.uv)
-            .bind(r.pv)
-            .bind(r.pcu)
-            .bind(r.avg_watch_ms)
-            .bind(r.new_followers)
-            .bind(r.comments)
-            .bind(r.gmv_fen)
-            .bind(r.orders)
-            .bind(r.buyers)
-            .bind(r.conversion)
-            .bind(r.refund_fen)
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
         }
         sqlx::query("UPDATE platform_imports SET added = $1, updated = $2 WHERE id = $3")
             .bind(added)
@@ -779,6 +874,115 @@ impl Analytics {
         .await?;
         rows.iter().map(record_from).collect()
     }
+}
+
+/// Writes one imported session; answers whether it replaced an earlier export's row.
+async fn upsert_session(
+    tx: &mut sellstream_store::Tx,
+    platform: &str,
+    r: &SessionRow,
+    import_id: i64,
+    now: i64,
+) -> Result<bool, AnalyticsError> {
+    let existed: Option<i64> = sqlx::query(
+        "SELECT id FROM platform_sessions WHERE platform = $1 AND room = $2 AND started_at = $3",
+    )
+    .bind(platform)
+    .bind(&r.room)
+    .bind(r.started_at)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|x| x.try_get(0))
+    .transpose()?;
+    sqlx::query(
+            "INSERT INTO platform_sessions (platform, room, title, host, started_at, duration_ms, uv, pv,
+             pcu, avg_watch_ms, new_followers, comments, gmv_fen, orders, buyers, conversion,
+             refund_fen, import_id, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             ON CONFLICT (platform, room, started_at) DO UPDATE SET title = excluded.title,
+             host = excluded.host, duration_ms = excluded.duration_ms, uv = excluded.uv,
+             pv = excluded.pv, pcu = excluded.pcu, avg_watch_ms = excluded.avg_watch_ms,
+             new_followers = excluded.new_followers, comments = excluded.comments,
+             gmv_fen = excluded.gmv_fen, orders = excluded.orders, buyers = excluded.buyers,
+             conversion = excluded.conversion, refund_fen = excluded.refund_fen,
+             import_id = excluded.import_id, updated_at = excluded.updated_at",
+        )
+        .bind(platform)
+        .bind(&r.room)
+        .bind(&r.title)
+        .bind(&r.host)
+        .bind(r.started_at)
+        .bind(r.duration_ms)
+        .bind(r.uv)
+        .bind(r.pv)
+        .bind(r.pcu)
+        .bind(r.avg_watch_ms)
+        .bind(r.new_followers)
+        .bind(r.comments)
+        .bind(r.gmv_fen)
+        .bind(r.orders)
+        .bind(r.buyers)
+        .bind(r.conversion)
+        .bind(r.refund_fen)
+        .bind(import_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(existed.is_some())
+}
+
+/// Writes one imported product row; answers whether it replaced an earlier export's row.
+async fn upsert_product(
+    tx: &mut sellstream_store::Tx,
+    platform: &str,
+    r: &ImportRow,
+    import_id: i64,
+    now: i64,
+) -> Result<bool, AnalyticsError> {
+    let (room, started_at, product) = (
+        r.text("room").unwrap_or_default(),
+        r.int("started_at").unwrap_or_default(),
+        r.text("product").unwrap_or_default(),
+    );
+    let existed: Option<i64> = sqlx::query(
+        "SELECT id FROM platform_products
+         WHERE platform = $1 AND room = $2 AND started_at = $3 AND product = $4",
+    )
+    .bind(platform)
+    .bind(&room)
+    .bind(started_at)
+    .bind(&product)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|x| x.try_get(0))
+    .transpose()?;
+    sqlx::query(
+        "INSERT INTO platform_products (platform, room, started_at, product, product_code, exposures,
+         clicks, units, orders, buyers, gmv_fen, explain_ms, import_id, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (platform, room, started_at, product) DO UPDATE SET
+         product_code = excluded.product_code, exposures = excluded.exposures,
+         clicks = excluded.clicks, units = excluded.units, orders = excluded.orders,
+         buyers = excluded.buyers, gmv_fen = excluded.gmv_fen, explain_ms = excluded.explain_ms,
+         import_id = excluded.import_id, updated_at = excluded.updated_at",
+    )
+    .bind(platform)
+    .bind(&room)
+    .bind(started_at)
+    .bind(&product)
+    .bind(r.text("product_code"))
+    .bind(r.int("exposures"))
+    .bind(r.int("clicks"))
+    .bind(r.int("units"))
+    .bind(r.int("orders"))
+    .bind(r.int("buyers"))
+    .bind(r.int("gmv_fen"))
+    .bind(r.int("explain_ms"))
+    .bind(import_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(existed.is_some())
 }
 
 /// A file with rejected rows is refused whole, naming the first and what to do (`then`).

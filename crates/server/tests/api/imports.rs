@@ -441,8 +441,107 @@ async fn competitors_are_watched_entered_imported_and_compared(app: TestApp) {
     assert_eq!(n, 0);
 }
 
+async fn product_exports_are_imported_and_compared_by_product(app: TestApp) {
+    let an = app.staff("ana", &[Role::Analyst]).await;
+    let file = "抖音号,开播时间,商品名称,商品ID,商品曝光次数,商品点击次数,成交件数,成交订单数,成交人数,成交金额,讲解时长\n\
+                shiguang,2026-11-20 20:00,丝绒哑光口红,3579,1.2万,3400,520,500,480,\"¥67,080.00\",8分30秒\n\
+                shiguang,2026-11-20 20:00,保湿精华,3580,8000,1200,90,88,85,2.3万,5分\n\
+                shiguang,2026-11-20 20:00,丝绒哑光口红,3579,1,1,1,1,1,1,1秒\n\
+                shiguang,2026-11-21 20:00,,3581,1,1,1,1,1,1,1秒\n";
+    let (s, p) = upload(
+        &app,
+        &an,
+        "/api/v1/imports/preview?platform=douyin&kind=products",
+        file.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!((&p["valid"], &p["kind"]), (&json!(2), &json!("products")));
+    let why: Vec<String> = p["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["errors"][0].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        why[0].contains("the same room, start time and product as row 2"),
+        "{why:?}"
+    );
+    assert!(why[1].contains("商品名称: missing"), "{why:?}");
+    assert_eq!(
+        (
+            &p["sample"][0]["exposures"],
+            &p["sample"][0]["gmv_fen"],
+            &p["sample"][0]["explain_ms"]
+        ),
+        (&json!(12_000), &json!(6_708_000), &json!(510_000))
+    );
+    let (s, r) = upload(
+        &app,
+        &an,
+        "/api/v1/imports?platform=douyin&kind=products&skip_rejected=true",
+        file.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, &r["added"], &r["kind"]),
+        (StatusCode::CREATED, &json!(2), &json!("products")),
+        "{r}"
+    );
+    let (s, c) = app
+        .get(
+            "/api/v1/analytics/cross-platform?from=1700000000000&by=product",
+            &an,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let lip = c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "丝绒哑光口红")
+        .cloned()
+        .unwrap_or_else(|| panic!("{c}"));
+    assert_eq!(
+        (
+            &lip["source"],
+            &lip["platform"],
+            &lip["units"],
+            &lip["gmv_fen"],
+            &lip["aov_fen"]
+        ),
+        (
+            &json!("import"),
+            &json!("douyin"),
+            &json!(520),
+            &json!(6_708_000),
+            &json!(13_975)
+        )
+    );
+    // A product export without a product column is refused with the columns it has.
+    let e = upload(
+        &app,
+        &an,
+        "/api/v1/imports/preview?platform=douyin&kind=products",
+        "抖音号,开播时间,成交件数,成交金额\nx,2026-11-20 20:00,1,1\n"
+            .as_bytes()
+            .to_vec(),
+    )
+    .await;
+    assert_error(&e, 422, "validation_failed");
+    assert!(
+        e.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no product column"),
+        "{}",
+        e.1
+    );
+}
+
 crate::on_both_backends!(
     exports_are_previewed_imported_once_and_refused_when_bad,
     imported_and_own_sessions_side_by_side,
     competitors_are_watched_entered_imported_and_compared,
+    product_exports_are_imported_and_compared_by_product,
 );

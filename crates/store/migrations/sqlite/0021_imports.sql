@@ -55,3 +55,24 @@ CREATE TABLE platform_sessions (
     UNIQUE (platform, room, started_at)
 );
 CREATE INDEX platform_sessions_started ON platform_sessions (started_at);
+
+-- Product-level exports: one product of one session.
+CREATE TABLE platform_products (
+    id           INTEGER PRIMARY KEY,
+    platform     TEXT   NOT NULL,
+    room         TEXT   NOT NULL,
+    started_at   BIGINT NOT NULL,
+    product      TEXT   NOT NULL,
+    product_code TEXT,
+    exposures    BIGINT,
+    clicks       BIGINT,
+    units        BIGINT,
+    orders       BIGINT,
+    buyers       BIGINT,
+    gmv_fen      BIGINT,
+    explain_ms   BIGINT,
+    import_id    BIGINT NOT NULL REFERENCES platform_imports (id),
+    updated_at   BIGINT NOT NULL,
+    UNIQUE (platform, room, started_at, product)
+);
+CREATE INDEX platform_products_started ON platform_products (started_at);
