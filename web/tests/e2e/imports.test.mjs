@@ -9,7 +9,9 @@
 // mapping, the counts and the rejected row with its reason; 导入 with "skip rejected rows"
 // answers 201 with two sessions added; the same file again answers 200 "already imported". 全平台
 // 对比 shows the Douyin import beside the rows sellstream measured, with the definition mark on
-// the imported UV, and the GMV/UV chart. 竞品监测: a competitor is added, one observed session is
+// the imported UV, and the GMV/UV chart. Then 商品数据: a Douyin product export the test writes is
+// previewed (the sample lists the products, the mapping dialog edits the product mapping) and
+// imported; 全平台对比 按商品 shows the imported product with its exposures, clicks and click rate. 竞品监测: a competitor is added, one observed session is
 // entered in its drawer, and the watch chart is drawn with the note that theirs are observations.
 // A host (host / host-demo) has no import entry in the menu and is sent to the forbidden page at
 // its address. Screenshots (1280 wide): web/test-results/imports-*.png.
@@ -42,6 +44,17 @@ function beijingDay(days) {
 }
 
 /** A Douyin session export: two sessions of the last week and a row with a day-first date. */
+/** A Douyin product export: two products of one session two days ago. */
+function douyinProductsCsv() {
+  const d = beijingDay(2)
+  return [
+    '抖音号,开播时间,商品名称,商品ID,商品曝光次数,商品点击次数,成交件数,成交订单数,成交人数,成交金额,讲解时长',
+    `shiguang,${d} 20:00,丝绒哑光口红,3579,1.2万,3400,520,500,480,"¥67,080.00",8分30秒`,
+    `shiguang,${d} 20:00,保湿精华,3580,8000,1200,90,88,85,2.3万,5分`,
+    '',
+  ].join('\n')
+}
+
 function douyinCsv() {
   const d1 = beijingDay(5)
   const d2 = beijingDay(3).replaceAll('-', '/')
@@ -156,6 +169,50 @@ test('imports: preview, import, again; cross-platform; competitor watch; hosts k
   await byTestId(page, 'imports-report').first().waitFor()
   assert.match(await byTestId(page, 'imports-report').first().innerText(), /开播时间/)
 
+  // ---- 商品数据: a product export ----
+  await byTestId(page, 'imports-kind-products').click()
+  await byTestId(page, 'imports-file').setInputFiles({ name: 'douyin-products-e2e.csv', mimeType: 'text/csv', buffer: Buffer.from(douyinProductsCsv(), 'utf8') })
+  const [ppres] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/v1/imports/preview') && r.request().method() === 'POST'),
+    byTestId(page, 'imports-preview').click(),
+  ])
+  assert.equal(ppres.status(), 200, `products preview: ${await ppres.text()}`)
+  assert.match(ppres.url(), /kind=products/)
+  const pp = await ppres.json()
+  assert.deepEqual([pp.kind, pp.valid, pp.rejected.length], ['products', 2, 0], JSON.stringify(pp).slice(0, 600))
+  await page.locator('[data-testid="imports-sample"][data-kind="products"]').waitFor()
+  const psample = await byTestId(page, 'imports-sample').innerText()
+  assert.match(psample, /丝绒哑光口红/)
+  assert.match(psample, /保湿精华/)
+  assert.match(psample, /商品曝光次数/, 'the product columns')
+  assert.match(psample, /12,000/, '1.2万 exposures normalised')
+  assert.match(psample, /¥67,080\.00/)
+  assert.match(psample, /8分30秒/, 'the explain time')
+  assert.match(await byTestId(page, 'imports-mapping').innerText(), /商品名称\s*←\s*商品名称/)
+  await settle(page)
+  await shot(page, 'imports-products-preview-zh.png')
+  // the mapping dialog edits the product mapping
+  const [mres] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/v1/imports/mappings/') && r.request().method() === 'GET'),
+    byTestId(page, 'imports-mapping-open').click(),
+  ])
+  assert.match(mres.url(), /\/imports\/mappings\/douyin\/products$/)
+  await page.locator('[data-testid="mapping-dialog"][data-kind="products"]').waitFor()
+  await byTestId(page, 'mapping-product').waitFor()
+  assert.equal(await byTestId(page, 'mapping-uv').count(), 0, 'no session fields in the product mapping')
+  await page.keyboard.press('Escape')
+  await byTestId(page, 'mapping-dialog').waitFor({ state: 'hidden' })
+  const [pires] = await Promise.all([
+    page.waitForResponse((r) => /\/api\/v1\/imports\?/.test(r.url()) && r.request().method() === 'POST'),
+    byTestId(page, 'imports-import').click(),
+  ])
+  assert.equal(pires.status(), 201, `products import: ${await pires.text()}`)
+  assert.match(pires.url(), /kind=products/)
+  const precord = await pires.json()
+  assert.deepEqual([precord.kind, precord.added, precord.rejected], ['products', 2, 0])
+  await page.locator('[data-testid="imports-result"][data-already="false"]').waitFor()
+  assert.match(await byTestId(page, 'imports-result-counts').innerText(), /新增 2 条商品记录/)
+
   // ---- 全平台对比 ----
   await byTestId(page, 'nav-analytics-cross-platform').click()
   await page.waitForURL(/\/console\/analytics\/cross-platform$/)
@@ -174,6 +231,29 @@ test('imports: preview, import, again; cross-platform; competitor watch; hosts k
   await settle(page)
   await sleep(600)
   await shot(page, 'imports-cross-zh.png')
+
+  // 按商品: the imported product with its own figures
+  const [bres] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/v1/analytics/cross-platform') && r.url().includes('by=product')),
+    byTestId(page, 'cross-by-product').click(),
+  ])
+  assert.equal(bres.status(), 200, `by product: ${await bres.text()}`)
+  assert.equal((await byTestId(page, 'cross-by-product').innerText()).trim(), '按商品')
+  await page.locator('[data-testid="cross-table"][data-by="product"]').waitFor()
+  const lip = page.locator('[data-testid="cross-row"][data-source="import"][data-platform="douyin"][data-key="丝绒哑光口红"]')
+  await lip.waitFor()
+  const lipTr = page.locator('[data-testid="cross-table"] tr', { has: lip }).first()
+  const lipText = await lipTr.innerText()
+  assert.match(lipText, /12,000/, 'exposures')
+  assert.match(lipText, /28\.33%/, 'click rate = 3,400 ÷ 12,000')
+  assert.match(lipText, /¥67,080\.00/, 'GMV')
+  const head = await page.locator('[data-testid="cross-table"] .el-table__header').first().innerText()
+  assert.match(head, /点击率/)
+  assert.doesNotMatch(head, /观看人数/, 'no viewers by product')
+  await byTestId(page, 'cross-chart').locator('canvas').waitFor()
+  await page.mouse.move(5, 5)
+  await sleep(600)
+  await shot(page, 'imports-cross-product-zh.png')
 
   // ---- 竞品监测 ----
   await byTestId(page, 'nav-analytics-competitors').click()

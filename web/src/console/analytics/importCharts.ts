@@ -1,5 +1,5 @@
 // ECharts options of the other-platforms pages: GMV and UV per row of the cross-platform
-// comparison (grouped bars, two axes), and ours against each competitor over time (lines).
+// comparison (grouped bars, two axes; GMV alone by product, which has no viewers), and ours against each competitor over time (lines).
 
 import { formatFen } from '@shared/format'
 import type { ChartOption } from './echarts'
@@ -60,13 +60,14 @@ export interface BarRow {
   uv: number
 }
 
-/** GMV (left axis, yuan) and UV (right axis) per row, side by side. */
-export function crossChart(rows: BarRow[], t: T, lang: string): ChartOption {
+/** GMV (left axis, yuan) and UV (right axis) per row, side by side; `uv: false` draws GMV alone. */
+export function crossChart(rows: BarRow[], t: T, lang: string, opts: { uv?: boolean } = {}): ChartOption {
   const gmvName = t('console.crossPlatform.metric.gmv_fen')
   const uvName = t('console.crossPlatform.metric.uv')
+  const withUv = opts.uv !== false
   return {
     grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
-    legend: { top: 0, left: 'center', textStyle: { color: MUTED }, data: [gmvName, uvName] },
+    legend: { top: 0, left: 'center', textStyle: { color: MUTED }, data: withUv ? [gmvName, uvName] : [gmvName] },
     tooltip: {
       ...tooltipBase(),
       trigger: 'axis',
@@ -75,7 +76,9 @@ export function crossChart(rows: BarRow[], t: T, lang: string): ChartOption {
         const i = ((Array.isArray(params) ? params[0] : params) as { dataIndex: number }).dataIndex
         const r = rows[i]
         if (!r) return ''
-        return [`<b>${esc(r.label)}</b>`, `${esc(gmvName)}: <b>${esc(formatFen(r.gmv_fen))}</b>`, `${esc(uvName)}: <b>${esc(formatInt(r.uv))}</b>`].join('<br/>')
+        const lines = [`<b>${esc(r.label)}</b>`, `${esc(gmvName)}: <b>${esc(formatFen(r.gmv_fen))}</b>`]
+        if (withUv) lines.push(`${esc(uvName)}: <b>${esc(formatInt(r.uv))}</b>`)
+        return lines.join('<br/>')
       },
     },
     xAxis: {
@@ -86,11 +89,11 @@ export function crossChart(rows: BarRow[], t: T, lang: string): ChartOption {
     },
     yAxis: [
       { type: 'value', name: gmvName, nameTextStyle: { color: MUTED, align: 'left' as const }, axisLabel: { color: MUTED, formatter: (v: number) => yuanAxis(v, lang) }, splitLine: { lineStyle: { color: SPLIT } } },
-      { type: 'value', name: uvName, nameTextStyle: { color: MUTED, align: 'right' as const }, axisLabel: { color: MUTED, formatter: (v: number) => countAxis(v, lang) }, splitLine: { show: false } },
+      ...(withUv ? [{ type: 'value' as const, name: uvName, nameTextStyle: { color: MUTED, align: 'right' as const }, axisLabel: { color: MUTED, formatter: (v: number) => countAxis(v, lang) }, splitLine: { show: false } }] : []),
     ],
     series: [
       { id: 'gmv', type: 'bar', name: gmvName, yAxisIndex: 0, barMaxWidth: 28, itemStyle: { color: BRAND, borderRadius: [4, 4, 0, 0] }, data: rows.map((r) => Math.round(r.gmv_fen) / 100) },
-      { id: 'uv', type: 'bar', name: uvName, yAxisIndex: 1, barMaxWidth: 28, itemStyle: { color: BLUE, borderRadius: [4, 4, 0, 0] }, data: rows.map((r) => r.uv) },
+      ...(withUv ? [{ id: 'uv', type: 'bar' as const, name: uvName, yAxisIndex: 1, barMaxWidth: 28, itemStyle: { color: BLUE, borderRadius: [4, 4, 0, 0] }, data: rows.map((r) => r.uv) }] : []),
     ],
   }
 }

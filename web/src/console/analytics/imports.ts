@@ -34,6 +34,30 @@ export const SESSION_FIELDS = [
   'refund_fen',
 ] as const
 
+/** What a `products` export may carry (one product of one session), in the editor's order. */
+export const PRODUCT_FIELDS = [
+  'room',
+  'started_at',
+  'product',
+  'product_code',
+  'exposures',
+  'clicks',
+  'units',
+  'orders',
+  'buyers',
+  'gmv_fen',
+  'explain_ms',
+] as const
+
+/** Export types: one row per session, or one row per product of a session. */
+export const IMPORT_KINDS = ['sessions', 'products'] as const
+export type ImportKind = (typeof IMPORT_KINDS)[number]
+
+/** The fields of an export type, in the mapping editor's order. */
+export function kindFields(kind: string): readonly string[] {
+  return kind === 'products' ? PRODUCT_FIELDS : SESSION_FIELDS
+}
+
 export interface SessionRow {
   row: number
   room: string
@@ -52,6 +76,21 @@ export interface SessionRow {
   buyers: number | null
   conversion: number | null
   refund_fen: number | null
+}
+
+export interface ProductRow {
+  row: number
+  room: string
+  started_at: number
+  product: string
+  product_code: string | null
+  exposures: number | null
+  clicks: number | null
+  units: number | null
+  orders: number | null
+  buyers: number | null
+  gmv_fen: number | null
+  explain_ms: number | null
 }
 
 export interface Rejected {
@@ -75,7 +114,7 @@ export interface Preview {
   valid: number
   rejected: Rejected[]
   skipped_totals: number
-  sample: SessionRow[]
+  sample: (SessionRow | ProductRow)[]
   imported_as: number | null
 }
 
@@ -105,7 +144,7 @@ export interface Mapping {
   saved: boolean
 }
 
-export type CrossBy = 'platform' | 'room' | 'host'
+export type CrossBy = 'platform' | 'room' | 'host' | 'product'
 
 export interface CrossRow {
   source: 'own' | 'import'
@@ -122,6 +161,10 @@ export interface CrossRow {
   aov_fen: number | null
   comments: number
   new_followers: number
+  /** By product: exposures, clicks and units sold (0 otherwise). */
+  exposures: number
+  clicks: number
+  units: number
 }
 
 export interface Definition {
