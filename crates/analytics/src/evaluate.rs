@@ -424,9 +424,12 @@ impl Analytics {
             .await?;
         Ok(rows
             .into_iter()
-            // A session still live has figures still growing: only ended ones are compared.
-            .filter(|(s, _)| s.state == "ended")
-            .filter(|(s, _)| g.session_ids.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+            // A session still live has figures still growing: a period compares ended sessions;
+            // sessions picked by hand are taken as picked.
+            .filter(|(s, _)| match &g.session_ids {
+                Some(ids) => ids.contains(&s.id),
+                None => s.state == "ended",
+            })
             .map(|(session, c)| SessionMetrics {
                 metrics: Metrics::from_counts(&c, session.duration_ms),
                 session,
