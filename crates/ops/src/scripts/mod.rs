@@ -780,13 +780,24 @@ impl Scripts {
                 "another controller moved the script just now: look again".into(),
             ));
         }
-        sqlx::query(
-            "UPDATE script_runs SET ended_at = $1 WHERE session_id = $2 AND ended_at IS NULL",
+        // Ends the segment this request saw running, and only that one: on PostgreSQL a request
+        // that read the run just before another moved it would otherwise end the newcomer's
+        // segment and start the same one again.
+        let ended = sqlx::query(
+            "UPDATE script_runs SET ended_at = $1
+             WHERE session_id = $2 AND ended_at IS NULL AND position = $3",
         )
         .bind(now)
         .bind(session)
+        .bind(script.current.unwrap_or(-1))
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if script.current.is_some() && ended != 1 {
+            return Err(OpsError::Conflict(
+                "another controller moved the script just now: look again".into(),
+            ));
+        }
         if let Some(pos) = next {
             let s = &script.segments[pos as usize];
             let inserted = sqlx::query(
