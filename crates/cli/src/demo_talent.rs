@@ -173,7 +173,11 @@ pub async fn seed(
         store.clone(),
         sellstream_commerce::Catalog::new(store.clone()),
     );
-    let start = tomorrow.plus_seconds(4 * 3600);
+    // 14:00 Beijing (06:00 UTC) the next day: clear of the evening shows, whatever the hour now.
+    let day_ms = 86_400_000;
+    let start = Timestamp::from_millis(
+        Timestamp::now().millis() / day_ms * day_ms + day_ms + 6 * 3_600_000,
+    );
     let show = sessions
         .create_practice(
             sellstream_live::SessionInput {
