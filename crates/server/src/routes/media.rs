@@ -255,7 +255,7 @@ async fn publish(state: &AppState, call: &PublishCall) -> Result<String, (&'stat
             .await
         {
             Ok(s) => {
-                super::sessions::went_live(state, session_id).await;
+                super::sessions::went_live(state, &s).await;
                 state.rooms.state_changed(session_id, s.state).await
             }
             Err(e) => {

@@ -149,7 +149,7 @@ pub async fn transition(
         }
     }
     if session.state == SessionState::Live {
-        went_live(&state, id).await;
+        went_live(&state, &session).await;
     }
     state.rooms.state_changed(id, session.state).await;
     Ok(axum::Json(session))
@@ -157,16 +157,12 @@ pub async fn transition(
 
 /// What follows a session going live, however it went (the console, or an encoder starting to
 /// publish): its reminders go out through the outbox. A failure to queue them must not undo it.
-pub(crate) async fn went_live(state: &AppState, id: i64) {
+pub(crate) async fn went_live(state: &AppState, session: &LiveSession) {
     // A practice session is private: nobody is told it started.
-    if state
-        .sessions
-        .get(id)
-        .await
-        .is_ok_and(|s| s.practice_course_id.is_some())
-    {
+    if session.practice_course_id.is_some() {
         return;
     }
+    let id = session.id;
     if let Err(e) = state
         .outbox
         .session_started(id, &format!("/live/{id}"))
